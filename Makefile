@@ -1,0 +1,39 @@
+# Two commands set up everything: `make demo` and `make test` (each works alone, in any order).
+# On a machine without PyPI, pip installs from ../shared/wheels when that folder exists.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+WHEELS ?= $(wildcard ../shared/wheels)
+PIP_OFFLINE := $(if $(WHEELS),PIP_NO_INDEX=1 PIP_FIND_LINKS=$(abspath $(WHEELS)),)
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: install demo test lint images clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP_OFFLINE) $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+$(BIN)/toxiproxy-server: | $(BIN)/python
+	scripts/install-toxiproxy.sh $(BIN)
+
+install: $(VENV)/.installed $(BIN)/toxiproxy-server  ## virtualenv, the project, Toxiproxy
+
+demo: install  ## run the happy-path scenario on the local backend
+	$(BIN)/chaosnet run scenarios/happy-path.yaml --backend local
+
+test: install  ## the whole test suite (Docker tests build the images they need)
+	$(BIN)/python -m pytest
+
+lint: install  ## what CI checks besides the tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+images: install  ## build the node and Toxiproxy images (offline: a local Debian base)
+	$(BIN)/chaosnet images build
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache runs

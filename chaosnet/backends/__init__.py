@@ -1,0 +1,1 @@
+"""Backends run nodes and apply faults behind one protocol (`base.Backend`)."""

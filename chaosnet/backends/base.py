@@ -1,0 +1,112 @@
+"""The protocol every backend implements; faults always go through it.
+
+The runner never touches processes, containers or Toxiproxy directly: it asks a backend. That is
+what lets the same plan run on local processes, Docker, or (later) a virtual-time simulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node as the backend starts it: identity, role flags, and its topology neighbours."""
+
+    name: str
+    neighbours: tuple[str, ...]
+    mine: bool = False
+    hashrate: float = 0.0
+    persona: str | None = None
+    persona_args: tuple[tuple[str, str], ...] = ()
+    prune: int | None = None
+    extra_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChainSpec:
+    """Chain settings every node of a run shares."""
+
+    difficulty: int = 12
+    block_interval: float = 2.0
+    mining: str = "simulated"
+    reward: int = 50
+    genesis_accounts: int = 100
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class LinkFault:
+    """What one directed link should look like; all-zero means a clean link."""
+
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    loss: float = 0.0
+    bandwidth_kbps: float | None = None
+
+
+@dataclass(frozen=True)
+class NodeStats:
+    rss_bytes: int | None
+    cpu_percent: float | None = None
+
+
+@dataclass
+class Endpoint:
+    """How the runner reaches a node's HTTP API from where the runner runs."""
+
+    name: str
+    url: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Backend(Protocol):
+    """Lifecycle: setup → start nodes → faults … → teardown (always, in `finally`)."""
+
+    name: str
+
+    def setup(self, run_dir: Path, chain: ChainSpec, nodes: list[NodeSpec]) -> None:
+        """Allocate ports/networks/proxies for every node and every directed link (nothing runs yet)."""
+
+    def start_node(self, name: str) -> None:
+        """Start (or start again after a crash) the node on its own data dir / volume."""
+
+    def add_node(self, spec: NodeSpec) -> None:
+        """Allocate a node that joins later (a fresh node syncing); then `start_node` it."""
+
+    def stop_node(self, name: str) -> None:
+        """Graceful stop (SIGTERM, then SIGKILL after a grace period): a node leaving."""
+
+    def kill_node(self, name: str) -> None:
+        """Crash: SIGKILL / container kill. Data on disk stays."""
+
+    def pause_node(self, name: str) -> None:
+        """SIGSTOP / container pause."""
+
+    def resume_node(self, name: str) -> None:
+        """SIGCONT / container unpause."""
+
+    def is_running(self, name: str) -> bool: ...
+
+    def set_link(self, src: str, dst: str, fault: LinkFault) -> None:
+        """Replace the toxics on the directed link src→dst with `fault`."""
+
+    def set_link_enabled(self, src: str, dst: str, enabled: bool) -> None:
+        """Cut (partition) or restore the directed link src→dst."""
+
+    def endpoint(self, name: str) -> Endpoint: ...
+
+    def node_names(self) -> list[str]: ...
+
+    def stats(self, name: str) -> NodeStats: ...
+
+    def link_bytes(self) -> dict[tuple[str, str], int]:
+        """Bytes carried per directed link since setup (from Toxiproxy), if the backend can tell."""
+
+    def collect_logs(self, dest: Path) -> list[Path]:
+        """Copy each node's log into `dest`; return the files written."""
+
+    def teardown(self, keep: bool = False) -> None:
+        """Stop and remove everything started (unless `keep`); safe to call twice."""

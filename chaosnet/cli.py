@@ -1,0 +1,57 @@
+"""The `chaosnet` command line: a thin Typer layer over the library.
+
+Each group of commands lives in `chaosnet/commands/<topic>.py` and exposes `register(app)`, so the
+CLI stays a table of contents. Errors derived from `ChaosnetError` become exit code 2 with their
+message here, in one place.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from chaosnet import __version__
+from chaosnet.commands import COMMAND_MODULES
+from chaosnet.errors import ChaosnetError
+
+app = typer.Typer(
+    name="chaosnet",
+    help=(
+        "Chaos testing for peer-to-peer blockchains.\n\n"
+        "A day with chaosnet: `chaosnet new my.yaml` → edit → `chaosnet validate my.yaml` → "
+        "`chaosnet run my.yaml` → read the verdict. Exit codes: 0 all assertions hold, "
+        "1 some failed, 2 invalid input or usage."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"chaosnet {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Chaos testing for peer-to-peer blockchains."""
+
+
+for _module in COMMAND_MODULES:
+    _module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point: maps library errors onto exit code 2 (click handles usage)."""
+    try:
+        app()
+    except ChaosnetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Scenario language: the YAML users write, validated, then typed (`model.py`)."""
