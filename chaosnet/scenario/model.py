@@ -271,7 +271,9 @@ class Assertion:
     mode: AssertionMode = AssertionMode.END
     line: int = 0
 
-    def param(self, key: str, default: float | int | str | bool | None = None) -> object:
+    def param(
+        self, key: str, default: float | int | str | bool | None = None
+    ) -> float | int | str | bool | None:
         return dict(self.params).get(key, default)
 
 

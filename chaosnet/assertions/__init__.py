@@ -1,0 +1,1 @@
+"""Assertions evaluated from a run's measurements."""

@@ -1,0 +1,376 @@
+"""Scenario + seed → Plan: every random choice of a run made up front, so a run can be repeated.
+
+The plan fixes the topology (random graphs drawn from the seed), turns partition shapes into the
+exact links to cut, expands random chaos into concrete crashes and link changes, and gives every
+event an id that relative triggers (`after:`) refer to. The same scenario text and seed always give
+the same plan; `replay.json` stores it and `--replay` checks that it resolves identically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from enum import Enum
+from typing import Any
+
+from chaosnet.backends.base import ChainSpec, LinkFault, NodeSpec
+from chaosnet.scenario.model import (
+    Action,
+    After,
+    At,
+    Chaos,
+    Crash,
+    Heal,
+    LinkSettings,
+    Partition,
+    PartitionShape,
+    Role,
+    Scenario,
+    TopologyKind,
+    Trigger,
+)
+
+Pair = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class CutLinks:
+    """A partition, resolved: both directions of every listed pair are cut."""
+
+    pairs: tuple[Pair, ...]
+    label: str
+
+
+@dataclass(frozen=True)
+class SetLinks:
+    """Per-directed-link settings (chaos draws a loss for each link); `None` restores defaults."""
+
+    links: tuple[tuple[Pair, LinkSettings | None], ...]
+
+
+@dataclass(frozen=True)
+class Resume:
+    """The end of a pause (SIGCONT); planned by the runner when a pause has a duration."""
+
+    node: str
+
+
+PlannedAction = Action | CutLinks | SetLinks | Resume
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    id: str  # the event's name, or "#<index>" when unnamed
+    trigger: Trigger
+    action: PlannedAction
+    origin: str = "timeline"  # "timeline" or the id of the chaos event that drew it
+
+    def describe(self) -> str:
+        return describe_action(self.action)
+
+
+@dataclass(frozen=True)
+class Plan:
+    scenario: Scenario
+    seed: int
+    chain: ChainSpec
+    nodes: tuple[NodeSpec, ...]
+    edges: tuple[Pair, ...]  # undirected topology edges, each sorted
+    events: tuple[PlannedEvent, ...]
+    starting: tuple[str, ...]  # nodes started before t=0
+    honest: tuple[str, ...]  # nodes whose agreement the assertions are about
+    link_defaults: dict[Pair, LinkFault] = field(default_factory=dict)
+
+    @property
+    def node_names(self) -> tuple[str, ...]:
+        return tuple(n.name for n in self.nodes)
+
+    def schedule_digest(self) -> str:
+        """A fingerprint of everything random in the plan: equal digests, equal fault schedules."""
+        blob = json.dumps(self.schedule_json(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def schedule_json(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "edges": [list(e) for e in self.edges],
+            "events": [
+                {
+                    "id": e.id,
+                    "origin": e.origin,
+                    "trigger": _jsonable(e.trigger),
+                    "action": _jsonable(e.action),
+                }
+                for e in self.events
+            ],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {"type": type(value).__name__, **_jsonable(asdict(value))}
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def describe_action(action: PlannedAction) -> str:
+    """A one-line human description, used by progress displays and the journal."""
+    match action:
+        case CutLinks(pairs=pairs, label=label):
+            return f"partition {label} ({len(pairs)} links cut)"
+        case SetLinks(links=links):
+            return f"link changes on {len(links)} links"
+        case Heal():
+            return "heal all partitions"
+        case Crash(node=node, restart_after=after):
+            return f"crash {node}" + (f", restart after {after:g}s" if after else "")
+        case _:
+            fields = {k: v for k, v in _jsonable(action).items() if k != "type" and v}
+            args = ", ".join(f"{k}={v}" for k, v in fields.items())
+            return f"{type(action).__name__.lower()} {args}".strip()
+
+
+# ---- topology ----------------------------------------------------------------------------------
+
+
+def resolve_edges(scenario: Scenario, rng: random.Random) -> tuple[Pair, ...]:
+    names = list(scenario.node_names)
+    topo = scenario.topology
+    edges: set[Pair] = set()
+    if topo.kind is TopologyKind.FULL_MESH:
+        edges = {_pair(a, b) for i, a in enumerate(names) for b in names[i + 1 :]}
+    elif topo.kind is TopologyKind.RING:
+        edges = {_pair(a, names[(i + 1) % len(names)]) for i, a in enumerate(names)}
+    elif topo.kind is TopologyKind.EXPLICIT:
+        edges = {_pair(a, b) for a, b in topo.links}
+    else:  # random of degree k: a shuffled ring keeps it connected, then random chords
+        order = names[:]
+        rng.shuffle(order)
+        edges = {_pair(a, order[(i + 1) % len(order)]) for i, a in enumerate(order)}
+        degree = {n: 0 for n in names}
+        for a, b in edges:
+            degree[a] += 1
+            degree[b] += 1
+        target = min(topo.degree, len(names) - 1)
+        for a in order:
+            candidates = [b for b in names if b != a and _pair(a, b) not in edges]
+            rng.shuffle(candidates)
+            for b in candidates:
+                if degree[a] >= target:
+                    break
+                if degree[b] < target:
+                    edges.add(_pair(a, b))
+                    degree[a] += 1
+                    degree[b] += 1
+    return tuple(sorted(e for e in edges if e[0] != e[1]))
+
+
+def _pair(a: str, b: str) -> Pair:
+    return (a, b) if a <= b else (b, a)
+
+
+# ---- partitions --------------------------------------------------------------------------------
+
+
+def resolve_partition(partition: Partition, names: list[str], edges: tuple[Pair, ...]) -> CutLinks:
+    """Which undirected links a partition cuts (all pairs, not only topology edges: discovery)."""
+    all_pairs = [_pair(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+    if partition.shape is None:
+        groups = [set(g) for g in partition.groups]
+        rest = set(names).difference(*groups)
+        if rest:
+            groups.append(rest)
+        side = {n: i for i, g in enumerate(groups) for n in g}
+        cut = [p for p in all_pairs if side.get(p[0]) != side.get(p[1])]
+        label = " | ".join(",".join(sorted(g)) for g in groups)
+        return CutLinks(tuple(cut), label)
+    half = (len(names) + 1) // 2
+    if partition.shape is PartitionShape.HALVES:
+        left = set(names[:half])
+        cut = [p for p in all_pairs if (p[0] in left) != (p[1] in left)]
+        return CutLinks(tuple(cut), "halves")
+    if partition.shape is PartitionShape.ISOLATE:
+        node = partition.node or names[-1]
+        return CutLinks(tuple(p for p in all_pairs if node in p), f"isolate {node}")
+    if partition.shape is PartitionShape.BRIDGE:
+        bridge = partition.node or names[half - 1]
+        others = [n for n in names if n != bridge]
+        left = set(others[: len(others) // 2])
+        cut = [p for p in all_pairs if bridge not in p and (p[0] in left) != (p[1] in left)]
+        return CutLinks(tuple(cut), f"bridge via {bridge}")
+    # ring: each node keeps only its two ring neighbours
+    ring = {_pair(a, names[(i + 1) % len(names)]) for i, a in enumerate(names)}
+    return CutLinks(tuple(p for p in all_pairs if p not in ring), "ring")
+
+
+# ---- chaos -------------------------------------------------------------------------------------
+
+
+def expand_chaos(
+    chaos_id: str,
+    chaos: Chaos,
+    candidates: list[str],
+    edges: tuple[Pair, ...],
+    rng: random.Random,
+) -> list[PlannedEvent]:
+    """Draw crashes (a Poisson process, never more than `max_down` down at once) and link losses.
+
+    Times are offsets after the chaos event itself, so chaos triggered by a condition still
+    expands deterministically.
+    """
+    events: list[PlannedEvent] = []
+    if chaos.loss is not None:
+        low, high = chaos.loss
+        links: list[tuple[Pair, LinkSettings | None]] = []
+        for a, b in edges:
+            for src, dst in ((a, b), (b, a)):
+                links.append(((src, dst), LinkSettings(loss=round(rng.uniform(low, high), 4))))
+        events.append(
+            PlannedEvent(f"{chaos_id}.loss", After(chaos_id, 0.0), SetLinks(tuple(links)), chaos_id)
+        )
+        restore = tuple((pair, None) for pair, _ in links)
+        events.append(
+            PlannedEvent(
+                f"{chaos_id}.loss-end", After(chaos_id, chaos.duration), SetLinks(restore), chaos_id
+            )
+        )
+    if chaos.crash_rate > 0 and candidates:
+        limit = max(1, int(chaos.max_down * len(candidates) + 1e-9))
+        down_until: dict[str, float] = {}
+        t = 0.0
+        count = 0
+        while True:
+            t += rng.expovariate(chaos.crash_rate)
+            if t >= chaos.duration:
+                break
+            up = [n for n in candidates if down_until.get(n, -1.0) <= t]
+            if len(candidates) - len(up) >= limit or not up:
+                continue
+            node = rng.choice(up)
+            restart = min(chaos.restart_after, max(0.0, chaos.duration - t))
+            down_until[node] = t + restart
+            count += 1
+            events.append(
+                PlannedEvent(
+                    f"{chaos_id}.crash{count}",
+                    After(chaos_id, round(t, 3)),
+                    Crash(node, restart_after=round(restart, 3)),
+                    chaos_id,
+                )
+            )
+    return events
+
+
+# ---- the whole plan ----------------------------------------------------------------------------
+
+
+def resolve(scenario: Scenario, seed: int | None = None) -> Plan:
+    """Resolve a scenario into a plan; `seed` overrides the scenario's own."""
+    seed = scenario.seed if seed is None else seed
+    rng = random.Random(seed)
+    names = list(scenario.node_names)
+    edges = resolve_edges(scenario, rng)
+    attackers = {a.name: a for a in scenario.attackers}
+
+    neighbours: dict[str, list[str]] = {n: [] for n in names}
+    for a, b in edges:
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+
+    node_specs = []
+    for node in scenario.nodes:
+        attacker = attackers.get(node.name)
+        persona_args: list[tuple[str, str]] = []
+        if attacker is not None:
+            for key in ("victim", "confirmations", "identities"):
+                value = getattr(attacker, key)
+                if value is not None:
+                    persona_args.append((key, str(value)))
+            persona_args.extend(attacker.params)
+        mines = node.role in (Role.MINER, Role.ATTACKER) and node.hashrate > 0
+        node_specs.append(
+            NodeSpec(
+                name=node.name,
+                neighbours=tuple(sorted(neighbours[node.name])),
+                mine=mines,
+                hashrate=node.hashrate,
+                persona=attacker.persona if attacker else None,
+                persona_args=tuple(persona_args),
+                prune=node.prune,
+            )
+        )
+
+    chain = ChainSpec(
+        difficulty=scenario.chain.difficulty,
+        block_interval=scenario.chain.block_interval,
+        mining=scenario.chain.mining.value,
+        reward=scenario.chain.reward,
+        genesis_accounts=max(100, scenario.load.accounts if scenario.load else 0),
+        seed=seed,
+    )
+
+    default = to_fault(scenario.links)
+    link_defaults: dict[Pair, LinkFault] = {}
+    for a in names:
+        for b in names:
+            if a != b:
+                settings = scenario.links
+                for override in scenario.link_overrides:
+                    if a in override.sources and b in override.targets:
+                        settings = merge_links(settings, override.settings)
+                link_defaults[(a, b)] = (
+                    to_fault(settings) if settings != scenario.links else default
+                )
+
+    events: list[PlannedEvent] = []
+    honest = [n.name for n in scenario.nodes if n.role is not Role.ATTACKER]
+    for index, event in enumerate(scenario.timeline):
+        event_id = event.name or f"#{index}"
+        action: PlannedAction = event.action
+        if isinstance(action, Partition):
+            action = resolve_partition(action, names, edges)
+        events.append(PlannedEvent(event_id, event.trigger, action))
+        if isinstance(event.action, Chaos):
+            candidates = list(event.action.nodes) or [n for n in honest if scenario.node(n).starts]
+            events.extend(expand_chaos(event_id, event.action, candidates, edges, rng))
+
+    return Plan(
+        scenario=scenario,
+        seed=seed,
+        chain=chain,
+        nodes=tuple(node_specs),
+        edges=edges,
+        events=tuple(events),
+        starting=tuple(n.name for n in scenario.nodes if n.starts),
+        honest=tuple(honest),
+        link_defaults=link_defaults,
+    )
+
+
+def merge_links(base: LinkSettings, top: LinkSettings) -> LinkSettings:
+    """`top`'s set fields over `base`'s."""
+    return replace(
+        base,
+        **{k: v for k, v in asdict(top).items() if v is not None},
+    )
+
+
+def to_fault(settings: LinkSettings) -> LinkFault:
+    return LinkFault(
+        latency_ms=(settings.latency or 0.0) * 1000,
+        jitter_ms=(settings.jitter or 0.0) * 1000,
+        loss=settings.loss or 0.0,
+        bandwidth_kbps=settings.bandwidth / 1024 if settings.bandwidth else None,
+    )
+
+
+def absolute_time(event: PlannedEvent) -> float | None:
+    """The planned time of an event whose trigger is absolute, else None (decided at run time)."""
+    return event.trigger.seconds if isinstance(event.trigger, At) else None
