@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 WHEELS ?= $(wildcard ../shared/wheels)
 PIP_OFFLINE := $(if $(WHEELS),PIP_NO_INDEX=1 PIP_FIND_LINKS=$(abspath $(WHEELS)),)
 export PATH := $(abspath $(BIN)):$(PATH)
+# the docker backend installs the project into its image from the same wheels when offline
+export CHAOSNET_WHEELS := $(if $(WHEELS),$(abspath $(WHEELS)),)
 
 .PHONY: install demo test lint images clean
 

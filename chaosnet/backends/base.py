@@ -6,9 +6,10 @@ what lets the same plan run on local processes, Docker, or (later) a virtual-tim
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,14 @@ class Backend(Protocol):
         """Allocate ports/networks/proxies for every node and every directed link (nothing runs yet)."""
 
     def start_node(self, name: str) -> None:
-        """Start (or start again after a crash) the node on its own data dir / volume."""
+        """Start (or start again after a crash) the node on its own data dir / volume.
+
+        Returns once the node answers `GET /health`; a node that exits or stays silent past the
+        backend's start timeout is a `BackendError` quoting the end of its log.
+        """
+
+    def start_nodes(self, names: Sequence[str]) -> None:
+        """`start_node` for many at once: launch all, then wait for all (much faster at scale)."""
 
     def add_node(self, spec: NodeSpec) -> None:
         """Allocate a node that joins later (a fresh node syncing); then `start_node` it."""
@@ -103,10 +111,26 @@ class Backend(Protocol):
     def stats(self, name: str) -> NodeStats: ...
 
     def link_bytes(self) -> dict[tuple[str, str], int]:
-        """Bytes carried per directed link since setup (from Toxiproxy), if the backend can tell."""
+        """Bytes carried per directed link since setup (Toxiproxy's `-proxy-metrics` counters)."""
 
     def collect_logs(self, dest: Path) -> list[Path]:
         """Copy each node's log into `dest`; return the files written."""
 
     def teardown(self, keep: bool = False) -> None:
-        """Stop and remove everything started (unless `keep`); safe to call twice."""
+        """Stop and remove everything started; safe to call twice.
+
+        `keep` leaves what can be inspected afterwards (docker: containers, networks, volumes,
+        removed later by `chaosnet down RUN_ID`); local processes always stop with the run.
+        """
+
+
+@runtime_checkable
+class CpuLimiter(Protocol):
+    """Optional capability: a CPU quota for a slow node (docker has it, local processes do not).
+
+    The runner checks `isinstance(backend, CpuLimiter)` and otherwise applies only the latency
+    half of a slow node.
+    """
+
+    def set_cpu(self, name: str, fraction: float | None) -> None:
+        """Limit the node to `fraction` of one CPU (None lifts the limit)."""

@@ -1,5 +1,5 @@
 """Command groups of the CLI; each module exposes `register(app)`."""
 
-from chaosnet.commands import doctor
+from chaosnet.commands import compose, doctor, down, images
 
-COMMAND_MODULES = [doctor]
+COMMAND_MODULES = [doctor, images, compose, down]

@@ -1,0 +1,446 @@
+"""The docker backend: one container per node, one Toxiproxy container, nothing else reachable.
+
+Isolation: every node sits alone with Toxiproxy on its own `internal` network (no gateway, no
+other node), so the only thing a node can dial is a proxy; a peer address that bypasses the dial
+map fails to resolve or connect instead of silently escaping the faults. Toxiproxy also joins the
+run's bridge network, where its API and one unfaulted `api:NAME` proxy per node are published on
+127.0.0.1 — that is how the runner reaches node APIs from the host.
+
+Networks get explicit /29 subnets from `CHAOSNET_DOCKER_POOL` (default 10.213.0.0/16): Docker's
+default address pools hold only about 30 networks, fewer than the nodes of a large run.
+
+    labels      chaosnet=1, chaosnet.run=RUN_ID on every container, network and volume
+    names       chaosnet-RUN-NAME (container, volume), chaosnet-RUN-net-NAME (network)
+    node        port 8000, advertises NAME:8000, data in the volume at /data
+    toxiproxy   API 8474; link proxies listen on 10000+, API proxies on 9000+ (published)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import ipaddress
+import json
+import os
+import re
+import tarfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from docker.errors import APIError, NotFound
+
+import docker
+from chaosnet.backends.base import ChainSpec, Endpoint, LinkFault, NodeSpec, NodeStats
+from chaosnet.backends.command import node_args
+from chaosnet.backends.images import NODE_IMAGE, TOXIPROXY_IMAGE, ensure_images
+from chaosnet.errors import BackendError, HarnessFault
+from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient, wait_until_answers
+from docker import DockerClient
+
+NODE_PORT = 8000
+API_PORT = 8474
+API_PROXY_BASE = 9000
+LINK_PROXY_BASE = 10000
+DIAL_MAP = "/etc/chaosnet/dial-map.json"
+LABEL = "chaosnet"
+RUN_LABEL = "chaosnet.run"
+
+
+def link_name(src: str, dst: str) -> str:
+    return f"{src}->{dst}"
+
+
+@dataclass
+class _Node:
+    spec: NodeSpec
+    api_slot: int
+    container: Any = None
+    network: Any = None
+
+
+class DockerBackend:
+    """Containers on one Docker engine; see the module docstring for the layout."""
+
+    name = "docker"
+
+    def __init__(
+        self,
+        start_timeout: float = 60.0,
+        stop_grace: float = 5.0,
+        toxiproxy_timeout: float = 5.0,
+        spare_slots: int = 8,
+        build_images: bool = True,
+        node_image: str = NODE_IMAGE,
+    ) -> None:
+        """`node_image` runs another image speaking the same CLI and API (its own node)."""
+        self.start_timeout = start_timeout
+        self.stop_grace = stop_grace
+        self.toxiproxy_timeout = toxiproxy_timeout
+        self.spare_slots = spare_slots
+        self.build_images = build_images
+        self.node_image = node_image
+        self._docker: DockerClient | None = None
+        self._nodes: dict[str, _Node] = {}
+        self._proxies: dict[tuple[str, str], int] = {}
+        self._api_urls: dict[int, str] = {}
+        self._run_dir: Path | None = None
+        self._run_id = ""
+        self._chain = ChainSpec()
+        self._toxiproxy: Any = None
+        self._client: ToxiproxyClient | None = None
+        self._subnets: Iterator[ipaddress.IPv4Network] | None = None
+        self._torn_down = False
+
+    # -- setup ------------------------------------------------------------------------------
+
+    def setup(self, run_dir: Path, chain: ChainSpec, nodes: list[NodeSpec]) -> None:
+        """Images (built if missing), networks, volumes, the Toxiproxy container, the proxies."""
+        names = [n.name for n in nodes]
+        if len(set(names)) != len(names):
+            raise BackendError(f"node names must be unique, got {names}")
+        for spec in nodes:
+            if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", spec.name):
+                raise BackendError(f"node name {spec.name!r} is not a valid container hostname")
+            unknown = set(spec.neighbours) - set(names)
+            if unknown:
+                raise BackendError(f"node {spec.name!r} has unknown neighbours {sorted(unknown)}")
+        self._run_dir = run_dir
+        self._run_id = re.sub(r"[^a-zA-Z0-9_.-]", "-", run_dir.name)
+        self._chain = chain
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if self.build_images:
+            ensure_images(progress=lambda line: None)
+        self._docker = _engine()
+        self._subnets = self._free_subnets()
+        labels = self._labels()
+        bridge = self._docker.networks.create(f"chaosnet-{self._run_id}", labels=labels)
+        slots = len(nodes) + self.spare_slots
+        ports = {f"{API_PORT}/tcp": ("127.0.0.1", None)}
+        ports |= {f"{API_PROXY_BASE + i}/tcp": ("127.0.0.1", None) for i in range(slots)}
+        self._toxiproxy = self._docker.containers.create(
+            TOXIPROXY_IMAGE,
+            name=f"chaosnet-{self._run_id}-toxiproxy",
+            labels=labels,
+            network=bridge.name,
+            ports=ports,
+        )
+        for spec in nodes:
+            self._create_node(spec, len(self._nodes))
+        self._toxiproxy.start()
+        self._toxiproxy.reload()
+        published = self._toxiproxy.attrs["NetworkSettings"]["Ports"]
+
+        def host_url(port: int) -> str:
+            binding = published[f"{port}/tcp"][0]
+            return f"http://{binding['HostIp']}:{binding['HostPort']}"
+
+        self._api_urls = {i: host_url(API_PROXY_BASE + i) for i in range(slots)}
+        self._client = ToxiproxyClient(host_url(API_PORT), timeout=self.toxiproxy_timeout)
+        wait_until_answers(self._client, 20)
+        self._populate(list(self._nodes))
+
+    def add_node(self, spec: NodeSpec) -> None:
+        """A node joining later: uses one of the spare published API slots."""
+        if spec.name in self._nodes:
+            raise BackendError(f"node {spec.name!r} already exists")
+        unknown = set(spec.neighbours) - set(self._nodes)
+        if unknown:
+            raise BackendError(f"node {spec.name!r} has unknown neighbours {sorted(unknown)}")
+        if len(self._nodes) >= len(self._api_urls):
+            raise BackendError(
+                f"no spare API slot left for {spec.name!r}; raise DockerBackend(spare_slots=…)"
+            )
+        self._create_node(spec, len(self._nodes))
+        self._populate([spec.name])
+
+    def _create_node(self, spec: NodeSpec, slot: int) -> None:
+        engine, labels = self._need_docker(), self._labels()
+        assert self._subnets is not None
+        subnet = next(self._subnets)
+        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=str(subnet))])
+        network = engine.networks.create(
+            f"chaosnet-{self._run_id}-net-{spec.name}", internal=True, labels=labels, ipam=ipam
+        )
+        network.connect(self._toxiproxy, aliases=["toxiproxy"])
+        volume = engine.volumes.create(f"chaosnet-{self._run_id}-{spec.name}", labels=labels)
+        self._nodes[spec.name] = _Node(spec, slot, network=network)
+        peers = [f"toxiproxy:{self._link_port(spec.name, n)}" for n in spec.neighbours]
+        args = node_args(
+            spec,
+            self._chain,
+            port=NODE_PORT,
+            host="0.0.0.0",
+            peers=peers,
+            data_dir="/data",
+            advertise=f"{spec.name}:{NODE_PORT}",
+            dial_map=DIAL_MAP,
+        )
+        container = engine.containers.create(
+            self.node_image,
+            command=args,
+            name=f"chaosnet-{self._run_id}-{spec.name}",
+            hostname=spec.name,
+            labels=labels,
+            network=network.name,
+            volumes={volume.name: {"bind": "/data", "mode": "rw"}},
+        )
+        self._nodes[spec.name].container = container
+
+    def _link_port(self, src: str, dst: str) -> int:
+        """A stable listen port inside Toxiproxy for the directed link (allocated on first use)."""
+        if (src, dst) not in self._proxies:
+            self._proxies[(src, dst)] = LINK_PROXY_BASE + len(self._proxies)
+        return self._proxies[(src, dst)]
+
+    def _populate(self, new: list[str]) -> None:
+        """Proxies for every link touching `new`, the API proxies, and every node's dial map."""
+        client = self._need_client()
+        everyone = list(self._nodes)
+        specs = []
+        for a in everyone:
+            for b in everyone:
+                if a != b and (a in new or b in new):
+                    listen = f"0.0.0.0:{self._link_port(a, b)}"
+                    specs.append(ProxySpec(link_name(a, b), listen, f"{b}:{NODE_PORT}"))
+        for name in new:
+            listen = f"0.0.0.0:{API_PROXY_BASE + self._nodes[name].api_slot}"
+            specs.append(ProxySpec(f"api:{name}", listen, f"{name}:{NODE_PORT}"))
+        for i in range(0, len(specs), 200):
+            client.populate(specs[i : i + 200])
+        for name, node in self._nodes.items():
+            dial_map = {
+                f"{other}:{NODE_PORT}": f"toxiproxy:{self._link_port(name, other)}"
+                for other in self._nodes
+                if other != name
+            }
+            _put_file(node.container, DIAL_MAP, json.dumps(dial_map, indent=1).encode())
+
+    # -- node lifecycle ---------------------------------------------------------------------
+
+    def start_node(self, name: str) -> None:
+        self.start_nodes([name])
+
+    def start_nodes(self, names: Sequence[str]) -> None:
+        nodes = [self._node(n) for n in names]
+        for node in nodes:
+            if self._status(node) in ("running", "paused"):
+                raise BackendError(f"node {node.spec.name!r} is already running")
+        for node in nodes:
+            node.container.start()
+        deadline = time.monotonic() + self.start_timeout
+        for node in nodes:
+            self._wait_healthy(node, deadline)
+
+    def _wait_healthy(self, node: _Node, deadline: float) -> None:
+        url = self._api_urls[node.api_slot] + "/health"
+        with httpx.Client(timeout=1.0) as http:
+            while time.monotonic() < deadline:
+                if self._status(node) == "exited":
+                    raise BackendError(
+                        f"node {node.spec.name!r} exited while starting; its log ends:\n"
+                        + self._logs(node)[-2000:]
+                    )
+                with contextlib.suppress(httpx.HTTPError):
+                    if http.get(url).status_code == 200:
+                        return
+                time.sleep(0.2)
+        raise BackendError(
+            f"node {node.spec.name!r} did not answer {url} within {self.start_timeout:g}s; "
+            "its log ends:\n" + self._logs(node)[-2000:]
+        )
+
+    def stop_node(self, name: str) -> None:
+        node = self._node(name)
+        if self._status(node) == "paused":
+            node.container.unpause()
+        if self._status(node) == "running":
+            node.container.stop(timeout=int(self.stop_grace))
+
+    def kill_node(self, name: str) -> None:
+        node = self._node(name)
+        if self._status(node) in ("running", "paused"):
+            node.container.kill()
+            node.container.wait(timeout=30)
+
+    def pause_node(self, name: str) -> None:
+        self._node(name).container.pause()
+
+    def resume_node(self, name: str) -> None:
+        self._node(name).container.unpause()
+
+    def is_running(self, name: str) -> bool:
+        return self._status(self._node(name)) in ("running", "paused")
+
+    def set_cpu(self, name: str, fraction: float | None) -> None:
+        """CPU quota for a slow node: `fraction` of one CPU; None lifts the limit."""
+        quota = -1 if fraction is None else max(1000, int(fraction * 100_000))
+        self._node(name).container.update(cpu_period=100_000, cpu_quota=quota)
+
+    def _status(self, node: _Node) -> str:
+        node.container.reload()
+        return str(node.container.status)
+
+    # -- links ------------------------------------------------------------------------------
+
+    def set_link(self, src: str, dst: str, fault: LinkFault) -> None:
+        self._need_client().set_fault(self._link(src, dst), fault)
+
+    def set_link_enabled(self, src: str, dst: str, enabled: bool) -> None:
+        self._need_client().set_enabled(self._link(src, dst), enabled)
+
+    def link_bytes(self) -> dict[tuple[str, str], int]:
+        carried = self._need_client().link_bytes()
+        return {pair: carried.get(link_name(*pair), 0) for pair in self._proxies}
+
+    def _link(self, src: str, dst: str) -> str:
+        if (src, dst) not in self._proxies:
+            raise BackendError(f"no link {src}->{dst}; nodes are {sorted(self._nodes)}")
+        return link_name(src, dst)
+
+    # -- observation ------------------------------------------------------------------------
+
+    def endpoint(self, name: str) -> Endpoint:
+        node = self._node(name)
+        extra = {"address": f"{name}:{NODE_PORT}", "container": node.container.name}
+        return Endpoint(name, self._api_urls[node.api_slot], extra)
+
+    def node_names(self) -> list[str]:
+        return list(self._nodes)
+
+    def stats(self, name: str) -> NodeStats:
+        """Memory as the engine reports it (usage minus page cache); CPU is not sampled."""
+        node = self._node(name)
+        if self._status(node) not in ("running", "paused"):
+            return NodeStats(rss_bytes=None)
+        raw = node.container.stats(stream=False, one_shot=True)
+        memory = raw.get("memory_stats", {})
+        usage = memory.get("usage")
+        if usage is None:
+            return NodeStats(rss_bytes=None)
+        details = memory.get("stats", {})
+        cache = details.get("inactive_file", details.get("total_inactive_file", 0))
+        return NodeStats(rss_bytes=int(usage) - int(cache))
+
+    def collect_logs(self, dest: Path) -> list[Path]:
+        dest.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, node in self._nodes.items():
+            path = dest / f"{name}.log"
+            path.write_text(self._logs(node))
+            written.append(path)
+        if self._toxiproxy is not None:
+            path = dest / "toxiproxy.log"
+            path.write_bytes(self._toxiproxy.logs())
+            written.append(path)
+        return written
+
+    def _logs(self, node: _Node) -> str:
+        with contextlib.suppress(APIError):
+            return bytes(node.container.logs()).decode(errors="replace")
+        return ""
+
+    # -- teardown ---------------------------------------------------------------------------
+
+    def teardown(self, keep: bool = False) -> None:
+        """Logs into RUN_DIR/nodes/NAME/node.log, then remove everything with this run's label.
+
+        `keep` leaves containers, networks and volumes for inspection (`chaosnet down RUN_ID`).
+        """
+        if self._torn_down:
+            return
+        self._torn_down = True
+        if self._run_dir is not None and self._nodes:
+            with contextlib.suppress(APIError, OSError):
+                for name, node in self._nodes.items():
+                    node_dir = self._run_dir / "nodes" / name
+                    node_dir.mkdir(parents=True, exist_ok=True)
+                    (node_dir / "node.log").write_text(self._logs(node))
+        if self._client is not None:
+            self._client.close()
+        if not keep and self._run_id:
+            remove_labelled(self._run_id)
+        if self._docker is not None:
+            self._docker.close()
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _labels(self) -> dict[str, str]:
+        return {LABEL: "1", RUN_LABEL: self._run_id}
+
+    def _free_subnets(self) -> Iterator[ipaddress.IPv4Network]:
+        """/29 subnets of the pool that no existing Docker network overlaps."""
+        pool = ipaddress.ip_network(os.environ.get("CHAOSNET_DOCKER_POOL", "10.213.0.0/16"))
+        if not isinstance(pool, ipaddress.IPv4Network):
+            raise BackendError(f"CHAOSNET_DOCKER_POOL must be an IPv4 network, got {pool}")
+        used = []
+        for network in self._need_docker().networks.list():
+            for config in (network.attrs.get("IPAM") or {}).get("Config") or []:
+                with contextlib.suppress(KeyError, ValueError):
+                    used.append(ipaddress.ip_network(config["Subnet"]))
+        for subnet in pool.subnets(new_prefix=29):
+            if not any(subnet.overlaps(u) for u in used if u.version == 4):
+                yield subnet
+
+    def _node(self, name: str) -> _Node:
+        try:
+            return self._nodes[name]
+        except KeyError:
+            raise BackendError(f"unknown node {name!r}; nodes are {sorted(self._nodes)}") from None
+
+    def _need_client(self) -> ToxiproxyClient:
+        if self._client is None:
+            raise BackendError("the docker backend is not set up (call setup first)")
+        return self._client
+
+    def _need_docker(self) -> DockerClient:
+        if self._docker is None:
+            raise BackendError("the docker backend is not set up (call setup first)")
+        return self._docker
+
+
+def _engine() -> DockerClient:
+    try:
+        return docker.from_env(timeout=60)
+    except Exception as exc:
+        raise BackendError(
+            f"the Docker engine is unreachable ({exc}); start it or set DOCKER_HOST"
+        ) from exc
+
+
+def _put_file(container: Any, path: str, data: bytes) -> None:
+    """Write one file into a (created or running) container."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo(Path(path).name)
+        info.size = len(data)
+        info.mtime = int(time.time())
+        tar.addfile(info, io.BytesIO(data))
+    if not container.put_archive(str(Path(path).parent), buffer.getvalue()):
+        raise HarnessFault(f"could not write {path} into container {container.name}")
+
+
+def remove_labelled(run_id: str | None = None) -> list[str]:
+    """Remove containers, then networks, then volumes labelled by chaosnet (one run, or all)."""
+    engine = _engine()
+    label = f"{RUN_LABEL}={run_id}" if run_id else f"{LABEL}=1"
+    removed: list[str] = []
+    try:
+        for container in engine.containers.list(all=True, filters={"label": label}):
+            with contextlib.suppress(NotFound):
+                container.remove(force=True, v=True)
+                removed.append(f"container {container.name}")
+        for network in engine.networks.list(filters={"label": label}):
+            with contextlib.suppress(NotFound):
+                network.remove()
+                removed.append(f"network {network.name}")
+        for volume in engine.volumes.list(filters={"label": label}):
+            with contextlib.suppress(NotFound):
+                volume.remove(force=True)
+                removed.append(f"volume {volume.name}")
+    finally:
+        engine.close()
+    return removed

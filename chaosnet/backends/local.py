@@ -1,0 +1,432 @@
+"""The local backend: node processes on 127.0.0.1 and one toxiproxy-server between them.
+
+Every node listens on its own port; every directed link `a->b` is a Toxiproxy proxy on another
+port whose upstream is b. A node's `--peers` are the proxies towards its topology neighbours and
+its dial map sends every other node's advertised address through the matching proxy, so no
+message escapes the faults. Each child runs in its own process group (signals reach the node and
+anything it spawned; Ctrl-C in the terminal reaches only chaosnet, which then tears down).
+
+`RUN_DIR/pids.json` lists every process with its start time, so `chaosnet down` can kill what a
+SIGKILLed chaosnet left behind without ever killing an unrelated process that reused a pid.
+
+    RUN_DIR/toxiproxy.log
+    RUN_DIR/pids.json
+    RUN_DIR/nodes/NAME/{data/, node.log, dial-map.json}
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+
+from chaosnet import tools
+from chaosnet.backends.base import ChainSpec, Endpoint, LinkFault, NodeSpec, NodeStats
+from chaosnet.backends.command import node_args
+from chaosnet.backends.ports import free_ports
+from chaosnet.errors import BackendError, HarnessFault
+from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient, ToxiproxyServer
+
+HOST = "127.0.0.1"
+PIDS_FILE = "pids.json"
+POPULATE_CHUNK = 200
+
+
+def link_name(src: str, dst: str) -> str:
+    return f"{src}->{dst}"
+
+
+@dataclass
+class _Node:
+    spec: NodeSpec
+    port: int
+    dir: Path
+    process: subprocess.Popen[bytes] | None = None
+    ps: psutil.Process | None = None
+    paused: bool = False
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+class LocalBackend:
+    """Processes on this machine; see the module docstring for the layout of a run dir."""
+
+    name = "local"
+
+    def __init__(
+        self,
+        start_timeout: float = 30.0,
+        stop_grace: float = 5.0,
+        toxiproxy_timeout: float = 5.0,
+        toxiproxy_binary: str | None = None,
+        node_command: Sequence[str] | None = None,
+    ) -> None:
+        self.start_timeout = start_timeout
+        self.stop_grace = stop_grace
+        self.toxiproxy_timeout = toxiproxy_timeout
+        self.toxiproxy_binary = toxiproxy_binary
+        self.node_command = list(node_command) if node_command else tools.node_command()
+        self._nodes: dict[str, _Node] = {}
+        self._proxies: dict[tuple[str, str], int] = {}
+        self._run_dir: Path | None = None
+        self._chain = ChainSpec()
+        self._server: ToxiproxyServer | None = None
+        self._client: ToxiproxyClient | None = None
+        self._torn_down = False
+
+    # -- setup ------------------------------------------------------------------------------
+
+    def setup(self, run_dir: Path, chain: ChainSpec, nodes: list[NodeSpec]) -> None:
+        """Ports for every node and directed link, the proxies, the dial maps; no node runs yet."""
+        names = [n.name for n in nodes]
+        if len(set(names)) != len(names):
+            raise BackendError(f"node names must be unique, got {names}")
+        for spec in nodes:
+            unknown = set(spec.neighbours) - set(names)
+            if unknown:
+                raise BackendError(f"node {spec.name!r} has unknown neighbours {sorted(unknown)}")
+        self._run_dir = run_dir
+        self._chain = chain
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atexit.register(self.teardown)
+        self._server = ToxiproxyServer.start(
+            log_path=run_dir / "toxiproxy.log", binary=self.toxiproxy_binary
+        )
+        self._client = ToxiproxyClient(self._server.api_url, timeout=self.toxiproxy_timeout)
+        self._write_pids()
+        self._allocate(nodes)
+
+    def add_node(self, spec: NodeSpec) -> None:
+        """A node joining later: its port, proxies to and from every node, refreshed dial maps."""
+        if spec.name in self._nodes:
+            raise BackendError(f"node {spec.name!r} already exists")
+        unknown = set(spec.neighbours) - set(self._nodes)
+        if unknown:
+            raise BackendError(f"node {spec.name!r} has unknown neighbours {sorted(unknown)}")
+        self._allocate([spec])
+
+    def _allocate(self, specs: list[NodeSpec]) -> None:
+        """Ports and proxies for `specs` and every link between them and the known nodes."""
+        run_dir = self._need_run_dir()
+        client = self._need_client()
+        everyone = [*self._nodes, *(s.name for s in specs)]
+        new = {s.name for s in specs}
+        pairs = [(a, b) for a in everyone for b in everyone if a != b and (a in new or b in new)]
+        ports = iter(free_ports(len(specs) + len(pairs), HOST))
+        for spec in specs:
+            node_dir = run_dir / "nodes" / spec.name
+            (node_dir / "data").mkdir(parents=True, exist_ok=True)
+            self._nodes[spec.name] = _Node(spec, next(ports), node_dir)
+        wanted = []
+        for src, dst in pairs:
+            port = next(ports)
+            self._proxies[(src, dst)] = port
+            upstream = self._nodes[dst].address
+            wanted.append(ProxySpec(link_name(src, dst), f"{HOST}:{port}", upstream))
+        for i in range(0, len(wanted), POPULATE_CHUNK):
+            client.populate(wanted[i : i + POPULATE_CHUNK])
+        for node in self._nodes.values():
+            self._write_dial_map(node)
+
+    def _write_dial_map(self, node: _Node) -> None:
+        mapping = {
+            other.address: f"{HOST}:{self._proxies[(node.spec.name, other.spec.name)]}"
+            for other in self._nodes.values()
+            if other is not node
+        }
+        _write_json(node.dir / "dial-map.json", mapping)
+
+    # -- node lifecycle ---------------------------------------------------------------------
+
+    def start_node(self, name: str) -> None:
+        self.start_nodes([name])
+
+    def start_nodes(self, names: Sequence[str]) -> None:
+        """Launch all, then wait for each `/health` (parallel start-up, one shared deadline)."""
+        nodes = [self._node(n) for n in names]
+        for node in nodes:
+            if node.alive():
+                raise BackendError(f"node {node.spec.name!r} is already running")
+        for node in nodes:
+            self._launch(node)
+        self._write_pids()
+        deadline = time.monotonic() + self.start_timeout
+        for node in nodes:
+            self._wait_healthy(node, deadline)
+
+    def _launch(self, node: _Node) -> None:
+        spec = node.spec
+        peers = [f"{HOST}:{self._proxies[(spec.name, n)]}" for n in spec.neighbours]
+        argv = self.node_command + node_args(
+            spec,
+            self._chain,
+            port=node.port,
+            host=HOST,
+            peers=peers,
+            data_dir=str(node.dir / "data"),
+            advertise=node.address,
+            dial_map=str(node.dir / "dial-map.json"),
+        )
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(node.dir / "node.log", "ab") as log:
+            log.write(f"--- chaosnet: starting {' '.join(argv)}\n".encode())
+            log.flush()
+            node.process = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        node.ps = None
+        node.paused = False
+
+    def _wait_healthy(self, node: _Node, deadline: float) -> None:
+        url = f"http://{node.address}/health"
+        with httpx.Client(timeout=1.0) as http:
+            while time.monotonic() < deadline:
+                assert node.process is not None
+                if node.process.poll() is not None:
+                    raise BackendError(
+                        f"node {node.spec.name!r} exited with code {node.process.returncode} "
+                        f"while starting; last lines of {node.dir / 'node.log'}:\n"
+                        + _tail(node.dir / "node.log")
+                    )
+                with contextlib.suppress(httpx.HTTPError):
+                    if http.get(url).status_code == 200:
+                        return
+                time.sleep(0.1)
+        self._signal(node, signal.SIGKILL)
+        self._reap(node)
+        raise BackendError(
+            f"node {node.spec.name!r} did not answer {url} within {self.start_timeout:g}s; "
+            f"last lines of {node.dir / 'node.log'}:\n" + _tail(node.dir / "node.log")
+        )
+
+    def stop_node(self, name: str) -> None:
+        node = self._node(name)
+        if not node.alive():
+            return
+        self._signal(node, signal.SIGTERM)
+        self._signal(node, signal.SIGCONT)  # a paused node must run to handle SIGTERM
+        try:
+            assert node.process is not None
+            node.process.wait(self.stop_grace)
+        except subprocess.TimeoutExpired:
+            self._signal(node, signal.SIGKILL)
+        self._reap(node)
+
+    def kill_node(self, name: str) -> None:
+        node = self._node(name)
+        if node.alive():
+            self._signal(node, signal.SIGKILL)
+            self._reap(node)
+
+    def pause_node(self, name: str) -> None:
+        node = self._running(name)
+        self._signal(node, signal.SIGSTOP)
+        node.paused = True
+
+    def resume_node(self, name: str) -> None:
+        node = self._running(name)
+        self._signal(node, signal.SIGCONT)
+        node.paused = False
+
+    def is_running(self, name: str) -> bool:
+        return self._node(name).alive()
+
+    def _signal(self, node: _Node, sig: signal.Signals) -> None:
+        if node.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(node.process.pid, sig)
+
+    def _reap(self, node: _Node) -> None:
+        assert node.process is not None
+        try:
+            node.process.wait(10)
+        except subprocess.TimeoutExpired as exc:
+            raise HarnessFault(
+                f"node {node.spec.name!r} (pid {node.process.pid}) survived SIGKILL for 10s"
+            ) from exc
+        node.paused = False
+
+    # -- links ------------------------------------------------------------------------------
+
+    def set_link(self, src: str, dst: str, fault: LinkFault) -> None:
+        self._need_client().set_fault(self._link(src, dst), fault)
+
+    def set_link_enabled(self, src: str, dst: str, enabled: bool) -> None:
+        self._need_client().set_enabled(self._link(src, dst), enabled)
+
+    def link_bytes(self) -> dict[tuple[str, str], int]:
+        carried = self._need_client().link_bytes()
+        return {pair: carried.get(link_name(*pair), 0) for pair in self._proxies}
+
+    def _link(self, src: str, dst: str) -> str:
+        if (src, dst) not in self._proxies:
+            raise BackendError(f"no link {src}->{dst}; nodes are {sorted(self._nodes)}")
+        return link_name(src, dst)
+
+    # -- observation ------------------------------------------------------------------------
+
+    def endpoint(self, name: str) -> Endpoint:
+        node = self._node(name)
+        return Endpoint(name, f"http://{node.address}", {"address": node.address})
+
+    def node_names(self) -> list[str]:
+        return list(self._nodes)
+
+    def stats(self, name: str) -> NodeStats:
+        """RSS of the node and its children; CPU % since the previous call (None the first time)."""
+        node = self._node(name)
+        if not node.alive():
+            return NodeStats(rss_bytes=None)
+        assert node.process is not None
+        try:
+            first = node.ps is None
+            if node.ps is None:
+                node.ps = psutil.Process(node.process.pid)
+            procs = [node.ps, *node.ps.children(recursive=True)]
+            rss = sum(p.memory_info().rss for p in procs)
+            cpu = node.ps.cpu_percent(None)
+        except psutil.Error:
+            return NodeStats(rss_bytes=None)
+        return NodeStats(rss_bytes=rss, cpu_percent=None if first else cpu)
+
+    def collect_logs(self, dest: Path) -> list[Path]:
+        dest.mkdir(parents=True, exist_ok=True)
+        written = []
+        run_dir = self._need_run_dir()
+        sources = [(n.dir / "node.log", f"{name}.log") for name, n in self._nodes.items()]
+        sources.append((run_dir / "toxiproxy.log", "toxiproxy.log"))
+        for src, filename in sources:
+            if src.exists():
+                target = dest / filename
+                if src.resolve() != target.resolve():
+                    shutil.copyfile(src, target)
+                written.append(target)
+        return written
+
+    # -- teardown ---------------------------------------------------------------------------
+
+    def teardown(self, keep: bool = False) -> None:
+        """Stop every process started; safe to call twice (also runs at interpreter exit).
+
+        Processes never outlive chaosnet on this backend; `keep` only matters for what is on
+        disk, and the run dir (data, logs) is always kept.
+        """
+        if self._torn_down:
+            return
+        self._torn_down = True
+        atexit.unregister(self.teardown)
+        alive = [n for n in self._nodes.values() if n.alive()]
+        for node in alive:
+            self._signal(node, signal.SIGTERM)
+            self._signal(node, signal.SIGCONT)
+        deadline = time.monotonic() + self.stop_grace
+        for node in alive:
+            assert node.process is not None
+            try:
+                node.process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self._signal(node, signal.SIGKILL)
+                node.process.wait(10)
+        if self._client is not None:
+            self._client.close()
+        if self._server is not None:
+            self._server.stop()
+        if self._run_dir is not None:
+            with contextlib.suppress(FileNotFoundError):
+                (self._run_dir / PIDS_FILE).unlink()
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _write_pids(self) -> None:
+        """Record every live child (pid + start time) for `chaosnet down` after a SIGKILL."""
+        entries = []
+        children = [(n, node.process) for n, node in self._nodes.items() if node.alive()]
+        if self._server is not None:
+            children.append(("toxiproxy", self._server.process))
+        for label, process in children:
+            assert process is not None
+            pid = process.pid
+            with contextlib.suppress(psutil.Error):
+                entries.append(
+                    {"name": label, "pid": pid, "create_time": psutil.Process(pid).create_time()}
+                )
+        _write_json(self._need_run_dir() / PIDS_FILE, {"backend": "local", "processes": entries})
+
+    def _node(self, name: str) -> _Node:
+        try:
+            return self._nodes[name]
+        except KeyError:
+            raise BackendError(f"unknown node {name!r}; nodes are {sorted(self._nodes)}") from None
+
+    def _running(self, name: str) -> _Node:
+        node = self._node(name)
+        if not node.alive():
+            raise BackendError(f"node {name!r} is not running")
+        return node
+
+    def _need_client(self) -> ToxiproxyClient:
+        if self._client is None:
+            raise BackendError("the local backend is not set up (call setup first)")
+        return self._client
+
+    def _need_run_dir(self) -> Path:
+        if self._run_dir is None:
+            raise BackendError("the local backend is not set up (call setup first)")
+        return self._run_dir
+
+
+def kill_leftovers(run_dir: Path) -> list[str]:
+    """Kill the process groups a crashed chaosnet left, from `run_dir/pids.json`.
+
+    A pid is only signalled when its start time still matches the record (no pid reuse victims).
+    Returns a description of each process killed.
+    """
+    path = run_dir / PIDS_FILE
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    killed = []
+    for entry in record.get("processes", []):
+        try:
+            proc = psutil.Process(int(entry["pid"]))
+            if abs(proc.create_time() - float(entry["create_time"])) > 0.01:
+                continue
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+            killed.append(f"{entry['name']} (pid {proc.pid})")
+        except (psutil.Error, KeyError, ValueError, TypeError):
+            continue
+    path.unlink(missing_ok=True)
+    return killed
+
+
+def _write_json(path: Path, data: object) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,335 @@
+"""A small Toxiproxy REST client with a timeout on every call, and a local server manager.
+
+Why not toxiproxy-python: it keeps the server address in class attributes (one server per
+process), has no bulk `/populate`, and no timeouts — and Toxiproxy v2.12.0 can hang its whole API
+when a toxic of a closed connection is removed. Here every call has a deadline and a hung call
+becomes `HarnessFault` (the harness failed, not the system under test). See docs/decisions.md.
+
+    ToxiproxyClient(api_url)        one server; proxies, toxics, enable/disable, reset, metrics
+    ToxiproxyServer.start(...)      a toxiproxy-server process on a free 127.0.0.1 port
+    toxics_for(LinkFault)           the toxics that make a link look like the fault (pure)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from chaosnet import tools
+from chaosnet.backends.base import LinkFault
+from chaosnet.backends.ports import free_ports
+from chaosnet.errors import BackendError, HarnessFault
+
+DEFAULT_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class ProxySpec:
+    """A proxy to create: `listen` and `upstream` are `host:port`."""
+
+    name: str
+    listen: str
+    upstream: str
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Toxic:
+    """One toxic as Toxiproxy knows it; `stream` is `upstream` (client→server) or `downstream`.
+
+    Every Toxiproxy attribute (latency, jitter, rate, timeout, …) is an integer; a float would be
+    refused by the server's JSON decoding.
+    """
+
+    name: str
+    type: str
+    stream: str = "downstream"
+    toxicity: float = 1.0
+    attributes: dict[str, int] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "stream": self.stream,
+            "toxicity": self.toxicity,
+            "attributes": dict(self.attributes),
+        }
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A proxy as the server reports it."""
+
+    name: str
+    listen: str
+    upstream: str
+    enabled: bool
+    toxics: tuple[Toxic, ...]
+
+
+def toxics_for(fault: LinkFault) -> list[Toxic]:
+    """The toxics of one directed link, following docs/architecture.md ("Links and faults").
+
+    Names are fixed per kind, so replacing a fault updates toxics in place instead of piling up.
+    """
+    toxics: list[Toxic] = []
+    if fault.latency_ms > 0 or fault.jitter_ms > 0:
+        attributes = {"latency": round(fault.latency_ms), "jitter": round(fault.jitter_ms)}
+        toxics.append(Toxic("latency", "latency", "downstream", 1.0, attributes))
+    if fault.bandwidth_kbps is not None:
+        rate = {"rate": max(1, round(fault.bandwidth_kbps))}
+        toxics.append(Toxic("bandwidth_up", "bandwidth", "upstream", 1.0, rate))
+        toxics.append(Toxic("bandwidth_down", "bandwidth", "downstream", 1.0, rate))
+    if fault.loss > 0:
+        toxics.append(Toxic("loss", "reset_peer", "upstream", min(fault.loss, 1.0), {"timeout": 0}))
+    return toxics
+
+
+def _toxic_from(data: dict[str, Any]) -> Toxic:
+    return Toxic(
+        name=str(data["name"]),
+        type=str(data["type"]),
+        stream=str(data.get("stream", "downstream")),
+        toxicity=float(data.get("toxicity", 1.0)),
+        attributes={k: int(v) for k, v in (data.get("attributes") or {}).items()},
+    )
+
+
+def _proxy_from(data: dict[str, Any]) -> Proxy:
+    return Proxy(
+        name=str(data["name"]),
+        listen=str(data["listen"]),
+        upstream=str(data["upstream"]),
+        enabled=bool(data["enabled"]),
+        toxics=tuple(_toxic_from(t) for t in data.get("toxics") or []),
+    )
+
+
+class ToxiproxyClient:
+    """One Toxiproxy server's REST API; every call times out after `timeout` seconds."""
+
+    def __init__(self, api_url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
+        self._http = httpx.Client(base_url=self.api_url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ToxiproxyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, body: object = None) -> httpx.Response:
+        """Send one request; a timeout is a HarnessFault, an API error a BackendError."""
+        what = f"Toxiproxy {method} {path} at {self.api_url}"
+        try:
+            response = self._http.request(method, path, json=body)
+        except httpx.TimeoutException as exc:
+            raise HarnessFault(
+                f"{what} did not answer within {self.timeout:g}s (Toxiproxy v2.12 can hang its API "
+                "when removing a toxic of a closed connection); the run cannot be trusted"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise HarnessFault(f"{what} failed: {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("error", response.text)
+            except ValueError:
+                detail = response.text
+            raise BackendError(f"{what}: HTTP {response.status_code}: {detail}")
+        return response
+
+    @staticmethod
+    def _p(name: str) -> str:
+        return quote(name, safe="")
+
+    def version(self) -> str:
+        return str(self._call("GET", "/version").json()["version"])
+
+    def populate(self, proxies: Iterable[ProxySpec]) -> list[Proxy]:
+        """Create (or update) many proxies in one call."""
+        body = [
+            {"name": p.name, "listen": p.listen, "upstream": p.upstream, "enabled": p.enabled}
+            for p in proxies
+        ]
+        data = self._call("POST", "/populate", body).json()
+        return [_proxy_from(p) for p in data.get("proxies", [])]
+
+    def proxies(self) -> dict[str, Proxy]:
+        data = self._call("GET", "/proxies").json()
+        return {name: _proxy_from(p) for name, p in data.items()}
+
+    def proxy(self, name: str) -> Proxy:
+        return _proxy_from(self._call("GET", f"/proxies/{self._p(name)}").json())
+
+    def delete_proxy(self, name: str) -> None:
+        self._call("DELETE", f"/proxies/{self._p(name)}")
+
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        """Disabling refuses new connections and cuts open ones (a partition)."""
+        self._call("POST", f"/proxies/{self._p(name)}", {"enabled": enabled})
+
+    def add_toxic(self, proxy: str, toxic: Toxic) -> None:
+        self._call("POST", f"/proxies/{self._p(proxy)}/toxics", toxic.body())
+
+    def update_toxic(self, proxy: str, toxic: Toxic) -> None:
+        path = f"/proxies/{self._p(proxy)}/toxics/{self._p(toxic.name)}"
+        self._call("POST", path, {"toxicity": toxic.toxicity, "attributes": toxic.attributes})
+
+    def remove_toxic(self, proxy: str, toxic_name: str) -> None:
+        self._call("DELETE", f"/proxies/{self._p(proxy)}/toxics/{self._p(toxic_name)}")
+
+    def set_toxics(self, proxy: str, toxics: Iterable[Toxic]) -> None:
+        """Make `toxics` the proxy's whole set: update same-named ones, add new, remove the rest."""
+        wanted = {t.name: t for t in toxics}
+        current = {t.name: t for t in self.proxy(proxy).toxics}
+        for name, old in current.items():
+            kept = wanted.get(name)
+            if kept is None or (kept.type, kept.stream) != (old.type, old.stream):
+                self.remove_toxic(proxy, name)
+        for name, new in wanted.items():
+            before = current.get(name)
+            if before is None or (new.type, new.stream) != (before.type, before.stream):
+                self.add_toxic(proxy, new)
+            elif (new.toxicity, new.attributes) != (before.toxicity, before.attributes):
+                self.update_toxic(proxy, new)
+
+    def set_fault(self, proxy: str, fault: LinkFault) -> None:
+        self.set_toxics(proxy, toxics_for(fault))
+
+    def reset(self) -> None:
+        """Enable every proxy and remove every toxic."""
+        self._call("POST", "/reset")
+
+    def metrics_text(self) -> str:
+        return self._call("GET", "/metrics").text
+
+    def link_bytes(self) -> dict[str, int]:
+        """Bytes each proxy carried (both directions), from the server's Prometheus metrics.
+
+        Needs the server flag `-proxy-metrics` (Toxiproxy >= 2.6); empty when it is off.
+        """
+        return parse_proxy_bytes(self.metrics_text())
+
+
+def parse_proxy_bytes(text: str) -> dict[str, int]:
+    """Sum `toxiproxy_proxy_sent_bytes_total` over directions, per proxy label."""
+    totals: dict[str, int] = {}
+    prefix = "toxiproxy_proxy_sent_bytes_total{"
+    for line in text.splitlines():
+        if not line.startswith(prefix):
+            continue
+        labels, _, value = line[len(prefix) :].rpartition("} ")
+        proxy = _label(labels, "proxy")
+        if proxy is not None:
+            totals[proxy] = totals.get(proxy, 0) + int(float(value))
+    return totals
+
+
+def _label(labels: str, key: str) -> str | None:
+    marker = f'{key}="'
+    start = labels.find(marker)
+    if start < 0:
+        return None
+    start += len(marker)
+    end = labels.find('"', start)
+    return labels[start:end].encode().decode("unicode_escape")
+
+
+def wait_until_answers(client: ToxiproxyClient, deadline_s: float) -> str:
+    """Poll `/version` until the server answers (bounded); returns the version."""
+    end = time.monotonic() + deadline_s
+    last: Exception | None = None
+    while time.monotonic() < end:
+        try:
+            return client.version()
+        except BackendError as exc:
+            last = exc
+            time.sleep(0.05)
+    raise HarnessFault(
+        f"Toxiproxy at {client.api_url} did not answer within {deadline_s:g}s: {last}"
+    )
+
+
+class ToxiproxyServer:
+    """A toxiproxy-server process of the local backend, in its own process group."""
+
+    def __init__(self, process: subprocess.Popen[bytes], host: str, port: int) -> None:
+        self.process = process
+        self.host = host
+        self.port = port
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @classmethod
+    def start(
+        cls,
+        log_path: Path | None = None,
+        binary: str | None = None,
+        host: str = "127.0.0.1",
+        ready_timeout: float = 10.0,
+    ) -> ToxiproxyServer:
+        """Start on a free port with proxy metrics on; wait until the API answers.
+
+        A port taken between choosing and binding it is retried on another port (3 tries).
+        """
+        path = binary or tools.toxiproxy_server()
+        if path is None:
+            raise BackendError(
+                "toxiproxy-server not found on PATH or beside Python; run `make install` or "
+                "scripts/install-toxiproxy.sh .venv/bin (or set CHAOSNET_TOXIPROXY)"
+            )
+        last: Exception | None = None
+        for _ in range(3):
+            (port,) = free_ports(1, host)
+            argv = [path, "-host", host, "-port", str(port), "-proxy-metrics"]
+            out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+            try:
+                process = subprocess.Popen(
+                    argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            finally:
+                if log_path:
+                    out.close()  # type: ignore[union-attr]
+            server = cls(process, host, port)
+            try:
+                with ToxiproxyClient(server.api_url, timeout=2.0) as client:
+                    wait_until_answers(client, ready_timeout)
+                return server
+            except HarnessFault as exc:
+                last = exc
+                server.stop()
+        raise HarnessFault(f"toxiproxy-server ({path}) did not start: {last}")
+
+    def stop(self, grace: float = 3.0) -> None:
+        """SIGTERM, then SIGKILL after `grace` seconds; safe to call twice."""
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(grace)

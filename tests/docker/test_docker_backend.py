@@ -1,0 +1,115 @@
+"""DockerBackend with real containers: isolation, partitions, restarts, cleanup by label."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import docker
+from chaosnet.backends.base import ChainSpec, LinkFault, NodeSpec
+from chaosnet.backends.docker import DockerBackend, remove_labelled
+
+RING = [NodeSpec("n1", ("n2", "n3")), NodeSpec("n2", ("n1", "n3")), NodeSpec("n3", ("n1", "n2"))]
+
+
+@pytest.fixture
+def backend(stand_in_image: str, tmp_path: Path) -> Iterator[DockerBackend]:
+    b = DockerBackend(node_image=stand_in_image, build_images=False)
+    b.setup(tmp_path / "run-docker-test", ChainSpec(), RING)
+    yield b
+    b.teardown()
+
+
+def _labelled(run_id: str) -> list[str]:
+    client = docker.from_env()
+    label = {"label": f"chaosnet.run={run_id}"}
+    found = [c.name for c in client.containers.list(all=True, filters=label)]
+    found += [n.name for n in client.networks.list(filters=label)]
+    found += [v.name for v in client.volumes.list(filters=label)]
+    client.close()
+    return found
+
+
+def _reach(backend: DockerBackend, name: str) -> dict[str, bool]:
+    result = httpx.get(backend.endpoint(name).url + "/reach", timeout=10).json()
+    assert isinstance(result, dict)
+    return result
+
+
+def _exec(backend: DockerBackend, name: str, code: str) -> str:
+    container = backend._node(name).container
+    result = container.exec_run(["python3", "-c", code])
+    return bytes(result.output).decode().strip()
+
+
+def test_nodes_reach_each_other_only_through_toxiproxy(backend: DockerBackend) -> None:
+    backend.start_nodes(["n1", "n2", "n3"])
+    assert list(_reach(backend, "n1").values()) == [True, True]
+    probe = (
+        "import socket\n"
+        "for target in [('n2', 8000), ('n3', 8000), ('1.1.1.1', 53)]:\n"
+        "    try:\n"
+        "        socket.create_connection(target, timeout=2).close(); print('open')\n"
+        "    except OSError as exc:\n"
+        "        print('blocked', type(exc).__name__)\n"
+    )
+    lines = _exec(backend, "n1", probe).splitlines()
+    assert len(lines) == 3 and all(line.startswith("blocked") for line in lines), lines
+
+
+def test_partition_via_toxiproxy_cuts_links(backend: DockerBackend) -> None:
+    backend.start_nodes(["n1", "n2", "n3"])
+    for other in ("n2", "n3"):
+        backend.set_link_enabled("n1", other, False)
+        backend.set_link_enabled(other, "n1", False)
+    assert list(_reach(backend, "n1").values()) == [False, False]
+    assert list(_reach(backend, "n2").values()) == [False, True]  # n2->n1 cut, n2->n3 up
+    for other in ("n2", "n3"):
+        backend.set_link_enabled("n1", other, True)
+        backend.set_link_enabled(other, "n1", True)
+    assert list(_reach(backend, "n1").values()) == [True, True]
+    backend.set_link("n2", "n3", LinkFault(latency_ms=400))
+    start = time.monotonic()
+    _reach(backend, "n2")
+    assert time.monotonic() - start >= 0.4
+    assert backend.link_bytes()[("n1", "n2")] > 0
+
+
+def test_kill_restart_keeps_the_volume_pause_and_cpu(backend: DockerBackend) -> None:
+    backend.start_nodes(["n1", "n2", "n3"])
+    url = backend.endpoint("n2").url
+    backend.kill_node("n2")
+    assert not backend.is_running("n2")
+    backend.start_node("n2")
+    assert httpx.get(url + "/status", timeout=5).json()["starts"] == 2
+    backend.pause_node("n2")
+    with pytest.raises(httpx.TimeoutException):
+        httpx.get(url + "/health", timeout=1)
+    backend.resume_node("n2")
+    assert httpx.get(url + "/health", timeout=5).status_code == 200
+    backend.set_cpu("n2", 0.2)
+    backend.set_cpu("n2", None)
+    stats = backend.stats("n2")
+    assert stats.rss_bytes is not None and stats.rss_bytes > 1_000_000
+    print(f"memory per stand-in node container: {stats.rss_bytes / 2**20:.1f} MiB")
+
+
+def test_teardown_removes_every_labelled_object(stand_in_image: str, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run-teardown"
+    backend = DockerBackend(node_image=stand_in_image, build_images=False)
+    try:
+        backend.setup(run_dir, ChainSpec(), RING)
+        backend.start_nodes(["n1"])
+        assert (
+            len(_labelled("run-teardown")) == 4 + 4 + 3
+        )  # containers (3 nodes, toxiproxy), networks, volumes
+    finally:
+        backend.teardown()
+        backend.teardown()
+    assert _labelled("run-teardown") == []
+    assert (run_dir / "nodes" / "n1" / "node.log").exists()
+    assert remove_labelled("run-teardown") == []

@@ -1,0 +1,192 @@
+"""LocalBackend with real processes and a real toxiproxy-server (stand-in nodes: fast, no chain)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from chaosnet.backends.base import ChainSpec, LinkFault, NodeSpec
+from chaosnet.backends.local import LocalBackend, kill_leftovers
+from chaosnet.errors import BackendError
+
+RING = [
+    NodeSpec("n1", ("n2", "n3"), mine=True, hashrate=0.5),
+    NodeSpec("n2", ("n1", "n3"), persona="selfish", persona_args=(("lead", "2"),)),
+    NodeSpec("n3", ("n1", "n2"), prune=10),
+]
+STAND_IN = [sys.executable, str(Path(__file__).with_name("stand_in_node.py"))]
+PAIR = [NodeSpec("n1", ("n2",)), NodeSpec("n2", ("n1",))]
+
+
+def _get(backend: LocalBackend, name: str, path: str, timeout: float = 3) -> object:
+    return httpx.get(backend.endpoint(name).url + path, timeout=timeout).json()
+
+
+def _reach(backend: LocalBackend, name: str) -> dict[str, bool]:
+    result = _get(backend, name, "/reach")
+    assert isinstance(result, dict)
+    return result
+
+
+def _proxy_of(backend: LocalBackend, src: str, dst: str) -> str:
+    dial_map = json.loads((backend._need_run_dir() / "nodes" / src / "dial-map.json").read_text())
+    return str(dial_map[backend.endpoint(dst).extra["address"]])
+
+
+def _pids(run_dir: Path) -> list[int]:
+    return [p["pid"] for p in json.loads((run_dir / "pids.json").read_text())["processes"]]
+
+
+def test_nodes_start_with_the_contract_flags_and_reach_peers_only_via_proxies(
+    stand_in_backend: LocalBackend, tmp_path: Path
+) -> None:
+    backend = stand_in_backend
+    backend.setup(tmp_path, ChainSpec(difficulty=8, seed=7), RING)
+    backend.start_nodes(backend.node_names())
+    status = _get(backend, "n1", "/status")
+    assert isinstance(status, dict) and status["node_id"] == "n1"
+    argv = status["argv"]
+    assert f"--data-dir={tmp_path / 'nodes' / 'n1' / 'data'}" in argv
+    assert "--mine" in argv and "--hashrate=0.5" in argv and "--seed=7" in argv
+    peers = next(a for a in argv if a.startswith("--peers=")).removeprefix("--peers=")
+    assert peers.split(",") == [_proxy_of(backend, "n1", "n2"), _proxy_of(backend, "n1", "n3")]
+    node_ports = {backend.endpoint(n).extra["address"] for n in backend.node_names()}
+    assert not set(peers.split(",")) & node_ports  # never a node's own port
+    n2_argv = _get(backend, "n2", "/status")["argv"]  # type: ignore[index]
+    assert "--persona=selfish" in n2_argv and "--persona-arg=lead=2" in n2_argv
+    assert _reach(backend, "n1") == dict.fromkeys(peers.split(","), True)
+
+
+def test_partition_cuts_one_direction_and_heal_restores(
+    stand_in_backend: LocalBackend, tmp_path: Path
+) -> None:
+    backend = stand_in_backend
+    backend.setup(tmp_path, ChainSpec(), RING)
+    backend.start_nodes(["n1", "n2", "n3"])
+    to_n2, to_n3 = _proxy_of(backend, "n1", "n2"), _proxy_of(backend, "n1", "n3")
+    backend.set_link_enabled("n1", "n2", False)
+    assert _reach(backend, "n1") == {to_n2: False, to_n3: True}
+    assert all(_reach(backend, "n2").values())  # n2->n1 is another proxy, still up
+    backend.set_link_enabled("n1", "n2", True)
+    assert _reach(backend, "n1") == {to_n2: True, to_n3: True}
+    assert backend.link_bytes()[("n1", "n2")] > 0
+
+
+def test_link_latency_slows_that_link_only(stand_in_backend: LocalBackend, tmp_path: Path) -> None:
+    backend = stand_in_backend
+    backend.setup(tmp_path, ChainSpec(), PAIR)
+    backend.start_nodes(["n1", "n2"])
+    backend.set_link("n1", "n2", LinkFault(latency_ms=300))
+    start = time.monotonic()
+    assert all(_reach(backend, "n1").values())
+    assert time.monotonic() - start >= 0.3
+    start = time.monotonic()
+    assert all(_reach(backend, "n2").values())
+    assert time.monotonic() - start < 0.3
+
+
+def test_kill_restart_pause_resume_stop(stand_in_backend: LocalBackend, tmp_path: Path) -> None:
+    backend = stand_in_backend
+    backend.setup(tmp_path, ChainSpec(), RING)
+    backend.start_nodes(["n1", "n2", "n3"])
+    url = backend.endpoint("n2").url + "/health"
+
+    backend.kill_node("n2")
+    assert not backend.is_running("n2")
+    with pytest.raises(httpx.TransportError):
+        httpx.get(url, timeout=1)
+    backend.start_node("n2")
+    assert _get(backend, "n2", "/status")["starts"] == 2  # type: ignore[index]  # same data dir
+
+    backend.pause_node("n2")
+    assert backend.is_running("n2")
+    with pytest.raises(httpx.TimeoutException):
+        httpx.get(url, timeout=0.5)
+    backend.resume_node("n2")
+    assert httpx.get(url, timeout=3).status_code == 200
+
+    stats = backend.stats("n2")
+    assert stats.rss_bytes is not None and stats.rss_bytes > 1_000_000
+    backend.pause_node("n3")
+    backend.stop_node("n3")  # a paused node still stops
+    assert not backend.is_running("n3")
+    assert backend.stats("n3").rss_bytes is None
+
+
+def test_teardown_leaves_no_process_and_is_idempotent(tmp_path: Path) -> None:
+    backend = LocalBackend(node_command=STAND_IN)
+    backend.setup(tmp_path, ChainSpec(), RING)
+    backend.start_nodes(["n1", "n2", "n3"])
+    pids = _pids(tmp_path)
+    assert len(pids) == 4  # three nodes and toxiproxy
+    logs = backend.collect_logs(tmp_path / "logs")
+    assert {p.name for p in logs} == {"n1.log", "n2.log", "n3.log", "toxiproxy.log"}
+    backend.teardown()
+    backend.teardown()
+    assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
+    assert not (tmp_path / "pids.json").exists()
+
+
+def test_leftovers_of_a_killed_chaosnet_are_killed_from_pids_json(tmp_path: Path) -> None:
+    """chaosnet SIGKILLed mid-run: its children live on until `chaosnet down` reads pids.json."""
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from chaosnet.backends.local import LocalBackend\n"
+        "from chaosnet.backends.base import ChainSpec, NodeSpec\n"
+        f"b = LocalBackend(node_command={STAND_IN!r})\n"
+        "b.setup(Path(sys.argv[1]), ChainSpec(), [NodeSpec('n1', ()), NodeSpec('n2', ())])\n"
+        "b.start_nodes(['n1', 'n2'])\n"
+        "print('up', flush=True)\n"
+        "import time; time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "up"
+        pids = _pids(tmp_path)
+    finally:
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+    assert all(psutil.pid_exists(p) for p in pids)  # orphans, as after a real crash
+    killed = kill_leftovers(tmp_path)
+    assert len(killed) == 3
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in pids):
+        time.sleep(0.05)
+    assert not any(psutil.pid_exists(p) for p in pids)
+    assert kill_leftovers(tmp_path) == []
+
+
+def test_a_node_that_exits_at_start_is_reported_with_its_log(tmp_path: Path) -> None:
+    failing = [sys.executable, "-c", "import sys; print('bad flag'); sys.exit(3)"]
+    backend = LocalBackend(node_command=failing, start_timeout=10)
+    try:
+        backend.setup(tmp_path, ChainSpec(), [NodeSpec("n1", ())])
+        with pytest.raises(BackendError, match=r"exited with code 3(.|\n)*bad flag"):
+            backend.start_node("n1")
+    finally:
+        backend.teardown()
+
+
+def test_added_node_gets_proxies_and_every_dial_map_learns_it(
+    stand_in_backend: LocalBackend, tmp_path: Path
+) -> None:
+    backend = stand_in_backend
+    backend.setup(tmp_path, ChainSpec(), PAIR)
+    backend.start_nodes(["n1", "n2"])
+    backend.add_node(NodeSpec("n4", ("n1",)))
+    backend.start_node("n4")
+    assert all(_reach(backend, "n4").values())
+    n4 = backend.endpoint("n4").extra["address"]
+    dial_map = json.loads((tmp_path / "nodes" / "n1" / "dial-map.json").read_text())
+    assert n4 in dial_map and dial_map[n4] != n4

@@ -1,0 +1,77 @@
+"""LocalBackend with three real `chaosnet-node` processes: a chain forms through the proxies."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from chaosnet import tools
+from chaosnet.backends.base import ChainSpec, NodeSpec
+from chaosnet.backends.local import LocalBackend
+
+
+def real_node_available() -> bool:
+    try:
+        result = subprocess.run(
+            [*tools.node_command(), "--help"], capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not real_node_available(), reason="chaosnet-node does not run yet"),
+]
+CHAIN = ChainSpec(difficulty=8, block_interval=0.5, seed=11)
+NODES = [
+    NodeSpec("n1", ("n2", "n3"), mine=True, hashrate=1.0),
+    NodeSpec("n2", ("n1", "n3")),
+    NodeSpec("n3", ("n1", "n2")),
+]
+
+
+def _height(backend: LocalBackend, name: str) -> int:
+    return int(httpx.get(backend.endpoint(name).url + "/status", timeout=5).json()["height"])
+
+
+def _wait(what: str, check: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_three_real_nodes_sync_survive_kill_restart_and_leave_nothing(tmp_path: Path) -> None:
+    backend = LocalBackend()
+    try:
+        backend.setup(tmp_path, CHAIN, NODES)
+        backend.start_nodes(["n1", "n2", "n3"])
+        _wait(
+            "every node at height 3",
+            lambda: all(_height(backend, n) >= 3 for n in ["n1", "n2", "n3"]),
+        )
+        assert backend.link_bytes()[("n1", "n2")] + backend.link_bytes()[("n2", "n1")] > 0
+
+        backend.kill_node("n2")
+        backend.start_node("n2")
+        before = _height(backend, "n1")
+        assert _height(backend, "n2") >= 3  # the chain came back from its data dir
+        _wait("n2 catching up", lambda: _height(backend, "n2") >= before)
+
+        backend.pause_node("n3")
+        backend.resume_node("n3")
+        _wait("n3 catching up", lambda: _height(backend, "n3") >= before)
+        pids = [p.process.pid for p in backend._nodes.values() if p.process]
+    finally:
+        backend.teardown()
+    assert not any(psutil.pid_exists(p) for p in pids)

@@ -1,0 +1,78 @@
+"""Pure pieces: node arguments per the CLI contract, the compose file, free ports."""
+
+from __future__ import annotations
+
+import socket
+
+import yaml
+
+from chaosnet.backends.base import ChainSpec, NodeSpec
+from chaosnet.backends.command import node_args
+from chaosnet.backends.compose import compose_file, ring_topology
+from chaosnet.backends.ports import ephemeral_range, free_ports
+
+
+def test_node_args_follow_the_cli_contract() -> None:
+    spec = NodeSpec(
+        "n1",
+        ("n2",),
+        mine=True,
+        hashrate=0.25,
+        persona="sybil",
+        persona_args=(("ids", "5"),),
+        prune=20,
+        extra_args=("--max-peers=4",),
+    )
+    args = node_args(
+        spec,
+        ChainSpec(difficulty=10, block_interval=1.5, seed=3),
+        port=8001,
+        host="127.0.0.1",
+        peers=["127.0.0.1:9001"],
+        data_dir="/d",
+        advertise="127.0.0.1:8001",
+        dial_map="/m.json",
+    )
+    assert args[:7] == [
+        "--port=8001",
+        "--host=127.0.0.1",
+        "--node-id=n1",
+        "--data-dir=/d",
+        "--advertise=127.0.0.1:8001",
+        "--peers=127.0.0.1:9001",
+        "--dial-map=/m.json",
+    ]
+    for flag in (
+        "--difficulty=10",
+        "--block-interval=1.5",
+        "--seed=3",
+        "--mine",
+        "--hashrate=0.25",
+        "--persona=sybil",
+        "--persona-arg=ids=5",
+        "--prune=20",
+        "--max-peers=4",
+    ):
+        assert flag in args
+
+
+def test_compose_file_has_the_original_plan_shape() -> None:
+    document = yaml.safe_load(compose_file(ring_topology(3), ChainSpec()))
+    command = document["services"]["node1"]["command"]
+    assert command.startswith("--port=8001 ")
+    assert "--peers=node2:8002,node3:8003" in command
+    assert set(document["volumes"]) == {"node1-data", "node2-data", "node3-data"}
+
+
+def test_ring_topology_small_cases() -> None:
+    assert ring_topology(1) == {"node1": []}
+    assert ring_topology(2) == {"node1": ["node2"], "node2": ["node1"]}
+    assert ring_topology(4)["node1"] == ["node2", "node4"]
+
+
+def test_free_ports_are_distinct_bindable_and_outside_the_ephemeral_range() -> None:
+    ports = free_ports(50)
+    low, _ = ephemeral_range()
+    assert len(set(ports)) == 50 and all(p < low for p in ports)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", ports[0]))
