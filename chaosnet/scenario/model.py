@@ -258,22 +258,29 @@ class Attacker:
     active_from_start: bool = True
 
 
+ParamValue = float | int | str | bool | None
+
+
 @dataclass(frozen=True)
 class Assertion:
     """One check. `kind` names it (converge, tps, propagation, …); `params` holds its bounds.
 
     Bounds are already in base units (seconds, fractions, bytes). `name` is how reports show it.
+    Params by kind (absent when not written, except the defaults shown):
+    converge: within, after (event name) · tps: min · propagation: coverage (0.9), percentile (90),
+    max · sync_time: node, max · max_reorg_depth: max · no_invalid_blocks: none ·
+    double_spend: confirmations · attacker_share: attacker, max · memory: max (bytes) ·
+    survives_failures: fraction · height: min. `nodes` limits a check to some nodes (height).
     """
 
     kind: str
     name: str
-    params: tuple[tuple[str, float | int | str | bool | None], ...] = ()
+    params: tuple[tuple[str, ParamValue], ...] = ()
     mode: AssertionMode = AssertionMode.END
     line: int = 0
+    nodes: tuple[str, ...] = ()  # empty: every running honest node
 
-    def param(
-        self, key: str, default: float | int | str | bool | None = None
-    ) -> float | int | str | bool | None:
+    def param(self, key: str, default: ParamValue = None) -> ParamValue:
         return dict(self.params).get(key, default)
 
 
