@@ -1,0 +1,159 @@
+"""`chaosnet-node`: parse the command line (contract in docs/architecture.md) and serve.
+
+Usage errors, an unknown persona or an unusable data directory exit with code 2 and one line
+saying what to fix. SIGTERM and Ctrl-C shut down gracefully (uvicorn runs the app's lifespan exit);
+SIGKILL is safe because every acknowledged change is already committed to SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+import uvicorn
+
+from .api import create_app
+from .behaviors import PERSONAS, PersonaError
+from .core.params import ChainParams
+from .node import Node, NodeConfig
+from .p2p import PeerManager
+from .store import StoreError
+
+
+def _address_list(value: str) -> tuple[str, ...]:
+    items = tuple(a.strip() for a in value.split(",") if a.strip())
+    for item in items:
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit():
+            raise argparse.ArgumentTypeError(f"{item!r} is not HOST:PORT")
+    return items
+
+
+def _key_value(value: str) -> tuple[str, str]:
+    key, sep, val = value.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{value!r} is not KEY=VALUE")
+    return key, val
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be >= 0")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="chaosnet-node", description="chaosnet reference proof-of-work node (HTTP-JSON P2P)"
+    )
+    p.add_argument("--port", type=int, required=True, help="port to listen on")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    p.add_argument("--peers", type=_address_list, default=(), help="HOST:PORT,... to dial as given")
+    p.add_argument("--data-dir", type=Path, help="SQLite database directory (default: a temp dir)")
+    p.add_argument("--node-id", help="this node's name on the network (default node-PORT)")
+    p.add_argument("--advertise", help="HOST:PORT peers should know us by (default host:port)")
+    p.add_argument("--dial-map", type=Path, help='JSON {"advertised host:port": "dial host:port"}')
+    p.add_argument(
+        "--bootstrap", type=_address_list, default=(), help="HOST:PORT,... to ask for peers"
+    )
+    p.add_argument("--mine", action="store_true", help="mine blocks")
+    p.add_argument("--mining", choices=("real", "simulated"), default="simulated")
+    p.add_argument("--hashrate", type=_positive_float, default=1.0, help="share of the network")
+    p.add_argument("--block-interval", type=_positive_float, default=5.0, help="seconds")
+    p.add_argument("--difficulty", type=int, default=16, help="leading zero bits of the PoW hash")
+    p.add_argument("--seed", type=int, default=0, help="seeds the simulated block timer")
+    p.add_argument("--genesis-accounts", type=int, default=100)
+    p.add_argument("--reward", type=int, default=50, help="coinbase reward per block")
+    p.add_argument("--prune", type=int, help="keep only the last N block bodies")
+    p.add_argument("--max-peers", type=int, default=8)
+    p.add_argument("--persona", default="honest", help=f"one of: {', '.join(sorted(PERSONAS))}")
+    p.add_argument(
+        "--persona-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE"
+    )
+    p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    return p
+
+
+def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> NodeConfig:
+    if not 0 < args.port < 65536:
+        parser.error(f"--port {args.port} is not a TCP port")
+    if args.prune is not None and args.prune < 1:
+        parser.error("--prune must keep at least 1 block body")
+    if args.max_peers < 1:
+        parser.error("--max-peers must be at least 1")
+    if args.persona not in PERSONAS:
+        parser.error(
+            f"unknown persona {args.persona!r}; known personas: {', '.join(sorted(PERSONAS))}"
+        )
+    try:
+        ChainParams(args.difficulty, args.genesis_accounts, args.reward)
+    except ValueError as exc:
+        parser.error(str(exc))
+    dial_map: dict[str, str] = {}
+    if args.dial_map is not None:
+        try:
+            dial_map = json.loads(args.dial_map.read_text())
+        except (OSError, ValueError) as exc:
+            parser.error(f"--dial-map {args.dial_map}: {exc}")
+        if not isinstance(dial_map, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in dial_map.items()
+        ):
+            parser.error(
+                f'--dial-map {args.dial_map} must be a JSON object {{"host:port": "host:port"}}'
+            )
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix=f"chaosnet-node-{args.port}-"))
+    return NodeConfig(
+        port=args.port,
+        host=args.host,
+        data_dir=data_dir,
+        node_id=args.node_id or f"node-{args.port}",
+        advertise=args.advertise or "",
+        peers=args.peers,
+        bootstrap=args.bootstrap,
+        dial_map=dial_map,
+        mine=args.mine,
+        mining=args.mining,
+        hashrate=args.hashrate,
+        block_interval=args.block_interval,
+        difficulty=args.difficulty,
+        seed=args.seed,
+        genesis_accounts=args.genesis_accounts,
+        reward=args.reward,
+        prune=args.prune,
+        max_peers=args.max_peers,
+        persona=args.persona,
+        persona_args=dict(args.persona_arg),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config = config_from_args(args, parser)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=args.log_level.upper(),
+        format=f"%(asctime)s {config.node_id} %(name)s %(levelname)s %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        node = Node(config)
+    except (StoreError, PersonaError) as exc:
+        print(f"chaosnet-node: error: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(node, PeerManager(node))
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=3,
+        h11_max_incomplete_event_size=64 * 1024,
+    )
+    return 0

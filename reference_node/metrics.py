@@ -1,0 +1,34 @@
+"""Prometheus metrics of one node, in a registry of its own (several nodes may share a process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        self.height = Gauge("chaosnet_height", "Height of the active chain tip", registry=r)
+        self.peers = Gauge("chaosnet_peers", "Connected peers", registry=r)
+        self.blocks_received = Counter(
+            "chaosnet_blocks_received", "Valid blocks first seen from peers", registry=r
+        )
+        self.txs_received = Counter(
+            "chaosnet_txs_received", "Transactions admitted to the mempool", registry=r
+        )
+        self.invalid_messages = Counter(
+            "chaosnet_invalid_messages", "Rejected malformed or invalid data", registry=r
+        )
+        self.reorgs = Counter("chaosnet_reorgs", "Reorganisations of the active chain", registry=r)
+        self.reorg_depth_max = Gauge(
+            "chaosnet_reorg_depth_max", "Deepest reorganisation so far (blocks)", registry=r
+        )
+        self.mempool_size = Gauge(
+            "chaosnet_mempool_size", "Transactions in the mempool", registry=r
+        )
+        self.bytes_in = Counter("chaosnet_bytes_in", "HTTP body bytes received", registry=r)
+        self.bytes_out = Counter("chaosnet_bytes_out", "HTTP body bytes sent", registry=r)
+        self.blocks_mined = Counter("chaosnet_blocks_mined", "Blocks this node mined", registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

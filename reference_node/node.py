@@ -1,0 +1,258 @@
+"""One node: the sans-IO core wired to the store, the clock, events, metrics and the network.
+
+Every input (a tx from a user or a peer, a block, a batch of headers) goes through one method here,
+which asks the core, persists the resulting update in one SQLite transaction, then records events
+and metrics and hands relays to the P2P layer. All of it runs on the event loop thread, so the core
+never sees two inputs at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .behaviors import Persona, make_persona
+from .core.block import Block, Header
+from .core.chain import ChainState, ChainUpdate
+from .core.errors import InvalidBlock, InvalidTx
+from .core.keys import address_of, miner_key
+from .core.mempool import Mempool
+from .core.orphans import OrphanPool
+from .core.params import ChainParams
+from .core.tx import Transaction
+from .events import EventLog
+from .metrics import Metrics
+from .store import Store
+
+log = logging.getLogger("reference_node")
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """Everything the command line sets; see `cli.py` for meanings and defaults."""
+
+    port: int
+    data_dir: Path
+    node_id: str
+    host: str = "127.0.0.1"
+    advertise: str = ""
+    peers: tuple[str, ...] = ()
+    bootstrap: tuple[str, ...] = ()
+    dial_map: dict[str, str] = field(default_factory=dict)
+    mine: bool = False
+    mining: str = "simulated"
+    hashrate: float = 1.0
+    block_interval: float = 5.0
+    difficulty: int = 16
+    seed: int = 0
+    genesis_accounts: int = 100
+    reward: int = 50
+    prune: int | None = None
+    max_peers: int = 8
+    persona: str = "honest"
+    persona_args: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return self.advertise or f"{self.host}:{self.port}"
+
+
+class Relay:
+    """What the node asks of the network; the P2P layer replaces this silent default."""
+
+    def block(self, block: Block, origin: str | None) -> None:
+        """Push a new tip block to peers (all but `origin`)."""
+
+    def tip(self, block_hash: str) -> None:
+        """Announce a tip reached by sync (inv); peers behind fetch headers."""
+
+    def tx(self, tx: Transaction, origin: str | None) -> None:
+        """Broadcast a newly admitted transaction."""
+
+    def missing_parent(self, block: Block, origin: str | None) -> None:
+        """Ask `origin` for the headers linking `block` to our chain."""
+
+
+class Node:
+    def __init__(self, config: NodeConfig, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.clock = clock
+        self.params = ChainParams(config.difficulty, config.genesis_accounts, config.reward)
+        self.persona: Persona = make_persona(config.persona, config.persona_args)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(config.data_dir / "chain.sqlite3", config.prune)
+        self.chain = ChainState(self.params, self.store)
+        self.mempool = Mempool()
+        self.orphans = OrphanPool()
+        self.events = EventLog(clock=clock)
+        self.metrics = Metrics()
+        self.relay = Relay()
+        self.max_reorg_depth = 0
+        self.miner_address = address_of(miner_key(config.node_id))
+        restored = self.store.load(self.chain)
+        self._commit(self.chain.activate(), "peer", None)
+        self._reload_mempool()
+        self.persona.attach(self)
+        self._refresh_gauges()
+        log.info(
+            "%s chain at height %d tip %s (genesis %s)",
+            "restored" if restored else "new",
+            self.chain.height,
+            self.chain.tip.hash[:16],
+            self.chain.genesis.hash[:16],
+        )
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def submit_tx(self, tx: Transaction, origin: str | None = None) -> str:
+        """Admit a transaction (raises InvalidTx); persisted before this returns, then relayed."""
+        if tx.txid in self.mempool or self.store.tx_location(tx.txid) is not None:
+            return tx.txid
+        try:
+            removed = self.mempool.add(tx, self.chain.state)
+        except InvalidTx as exc:
+            if exc.penalty:
+                self.metrics.invalid_messages.inc()
+            raise
+        self.store.mempool_changed([tx], [t.txid for t in removed])
+        self.metrics.txs_received.inc()
+        self.metrics.mempool_size.set(len(self.mempool))
+        self.relay.tx(tx, origin)
+        return tx.txid
+
+    def receive_block(
+        self, block: Block, origin: str | None = None, source: str = "peer", push: bool = True
+    ) -> ChainUpdate:
+        """Take a block from a peer (or our miner); raises InvalidBlock for a bad one.
+
+        `push` says whether a resulting new tip is pushed to peers (fresh announcements) or only
+        announced by hash (bulk download during sync).
+        """
+        try:
+            update = self.chain.add_block(block, self.now_ms(), verified=self.mempool.txs)
+        except InvalidBlock as exc:
+            self.metrics.invalid_messages.inc()
+            log.warning("rejected block %s from %s: %s", block.hash[:16], origin or source, exc)
+            raise
+        if update.orphan:
+            self.orphans.add(block)
+            self.relay.missing_parent(block, origin)
+            return update
+        if update.duplicate:
+            return update
+        self._commit(update, source, origin, push=push)
+        self._adopt_orphans(block.hash)
+        return update
+
+    def receive_headers(self, headers: Sequence[Header]) -> ChainUpdate:
+        """Extend the header index (headers-first sync); `.error` names the first bad header."""
+        update = self.chain.add_headers(headers, self.now_ms())
+        if update.new_headers or update.invalidated:
+            self.store.apply(update, self.chain)
+        if update.error is not None:
+            self.metrics.invalid_messages.inc()
+        return update
+
+    def block_body(self, block_hash: str) -> Block | None:
+        """A stored block as served to others: what pruning deleted is gone, even if cached."""
+        if block_hash == self.chain.genesis.hash:
+            return self.chain.genesis
+        return self.store.get_block(block_hash)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _adopt_orphans(self, parent_hash: str) -> None:
+        pending = [parent_hash]
+        while pending:
+            for child in self.orphans.pop_children(pending.pop()):
+                try:
+                    update = self.chain.add_block(child, self.now_ms())
+                except InvalidBlock as exc:
+                    log.warning("rejected orphan %s: %s", child.hash[:16], exc)
+                    continue
+                if not (update.orphan or update.duplicate):
+                    self._commit(update, "peer", None)
+                    pending.append(child.hash)
+
+    def _commit(
+        self, update: ChainUpdate, source: str, origin: str | None, push: bool = True
+    ) -> None:
+        added, removed = self.mempool.apply_chain_update(update, self.chain.state)
+        self.store.apply(update, self.chain, added, removed)
+        for block in update.new_bodies:
+            entry = self.chain.entries[block.hash]
+            self.events.emit(
+                "block",
+                hash=block.hash,
+                height=entry.height,
+                source=source,
+                miner=block.header.miner,
+            )
+            if source == "mined":
+                self.metrics.blocks_mined.inc()
+            else:
+                self.metrics.blocks_received.inc()
+        if update.tip_changed:
+            self._on_new_tip(update, origin, push)
+        self._refresh_gauges()
+
+    def _on_new_tip(self, update: ChainUpdate, origin: str | None, push: bool) -> None:
+        tip = update.new_tip
+        depth = update.reorg_depth()
+        if depth:
+            self.events.emit("reorg", depth=depth, old_tip=update.old_tip.hash, new_tip=tip.hash)
+            self.metrics.reorgs.inc()
+            self.max_reorg_depth = max(self.max_reorg_depth, depth)
+            self.metrics.reorg_depth_max.set(self.max_reorg_depth)
+            log.info("reorg depth %d: %s -> %s", depth, update.old_tip.hash[:16], tip.hash[:16])
+        self.events.emit("tip", hash=tip.hash, height=tip.height)
+        log.info("tip %s height %d (+%d blocks)", tip.hash[:16], tip.height, len(update.connected))
+        fresh = [b for b in update.new_bodies if b.hash == tip.hash]
+        if push and fresh:
+            self.relay.block(fresh[0], origin)
+        elif tip is self.chain.best_header:
+            self.relay.tip(tip.hash)
+
+    def _reload_mempool(self) -> None:
+        dropped: list[str] = []
+        for tx in self.store.load_mempool():
+            try:
+                self.mempool.add(tx, self.chain.state)
+            except InvalidTx:
+                dropped.append(tx.txid)
+        if dropped:
+            self.store.mempool_changed([], dropped)
+
+    def _refresh_gauges(self) -> None:
+        self.metrics.height.set(self.chain.height)
+        self.metrics.mempool_size.set(len(self.mempool))
+
+    def status(self, peers: list[dict[str, str]]) -> dict[str, object]:
+        """The `/status` document (contract: node_id, height, tip, total_work, peers, ...)."""
+        tip = self.chain.tip
+        return {
+            "node_id": self.config.node_id,
+            "height": tip.height,
+            "tip": tip.hash,
+            "total_work": tip.work,
+            "peers": peers,
+            "mempool_size": len(self.mempool),
+            "best_header_height": self.chain.best_header.height,
+            "mining": self.config.mine and self.config.hashrate > 0,
+            "mining_mode": self.config.mining,
+            "hashrate": self.config.hashrate,
+            "persona": self.persona.name,
+            "version": __version__,
+            "genesis": self.chain.genesis.hash,
+            "difficulty": self.params.difficulty,
+            "miner": self.miner_address,
+            "orphans": len(self.orphans),
+            "address": self.config.address,
+        }

@@ -1,0 +1,136 @@
+"""Peer bookkeeping: known addresses with retry backoff, connected peers, ban scores. No I/O.
+
+Peers are identified by node id (learned in the handshake); addresses are what they advertise.
+An address that fails is retried with a capped backoff, because network partitions heal and a
+peer we gave up on would keep the network split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BAN_THRESHOLD = 100
+BAN_SECONDS = 3600.0
+MAX_ADDRESSES = 1000
+RETRY_MIN = 0.5
+RETRY_MAX = 4.0
+MAX_FAILURES = 3
+"""Consecutive failed messages before a peer counts as disconnected (then redialled later)."""
+
+
+@dataclass(slots=True)
+class Peer:
+    node_id: str
+    address: str
+    """What the peer advertises (its identity on the network)."""
+    dial: str
+    """Where we send to reach it: the dial-map entry or the --peers address (a proxy)."""
+    height: int = 0
+    work: int = 0
+    failures: int = 0
+    requests: int = 0
+    syncing: bool = False
+
+    def describe(self) -> dict[str, str]:
+        return {"node_id": self.node_id, "address": self.address}
+
+
+@dataclass(slots=True)
+class KnownAddress:
+    address: str
+    seed: bool = False
+    """From --peers/--bootstrap: dialled as given, never forgotten."""
+    node_id: str | None = None
+    next_try: float = 0.0
+    backoff: float = RETRY_MIN
+
+
+class PeerTable:
+    def __init__(self, own_id: str, own_address: str, dial_map: dict[str, str]) -> None:
+        self.own_id = own_id
+        self.own_address = own_address
+        self.dial_map = dial_map
+        self.peers: dict[str, Peer] = {}
+        self.addresses: dict[str, KnownAddress] = {}
+        self.scores: dict[str, int] = {}
+        self.banned: dict[str, float] = {}
+
+    def dial_for(self, address: str) -> str:
+        return self.dial_map.get(address, address)
+
+    def learn(self, address: str, seed: bool = False) -> None:
+        """Remember an address to dial later (bounded; seeds always fit)."""
+        if address == self.own_address or address in self.addresses:
+            return
+        if not seed and len(self.addresses) >= MAX_ADDRESSES:
+            return
+        self.addresses[address] = KnownAddress(address, seed=seed)
+
+    def due(self, now: float) -> list[KnownAddress]:
+        """Addresses worth dialling now: not us, not banned, not already connected."""
+        return [
+            a
+            for a in self.addresses.values()
+            if a.next_try <= now
+            and a.node_id != self.own_id
+            and a.node_id not in self.peers
+            and not self.is_banned(a.node_id or a.address, now)
+            and a.address not in {p.address for p in self.peers.values()}
+        ]
+
+    def dial_failed(self, address: str, now: float) -> None:
+        known = self.addresses.get(address)
+        if known is not None:
+            known.next_try = now + known.backoff
+            known.backoff = min(known.backoff * 2, RETRY_MAX)
+
+    def connected(self, peer: Peer, via: str | None = None) -> Peer:
+        """Record a handshaken peer; a seed address it came through stays its dial address."""
+        existing = self.peers.get(peer.node_id)
+        if existing is not None:
+            existing.height, existing.work, existing.failures = peer.height, peer.work, 0
+            if via is not None and self.addresses.get(via, KnownAddress(via)).seed:
+                existing.dial = via
+            peer = existing
+        else:
+            self.peers[peer.node_id] = peer
+        for address in {via, peer.address} - {None}:
+            assert address is not None
+            known = self.addresses.get(address)
+            if known is not None:
+                known.node_id, known.backoff = peer.node_id, RETRY_MIN
+        return peer
+
+    def failed(self, peer: Peer, now: float) -> bool:
+        """Count a failed message; True when the peer is now dropped."""
+        peer.failures += 1
+        if peer.failures >= MAX_FAILURES:
+            self.drop(peer, now)
+            return True
+        return False
+
+    def drop(self, peer: Peer, now: float, retry_after: float = RETRY_MIN) -> None:
+        if self.peers.get(peer.node_id) is peer:
+            del self.peers[peer.node_id]
+        for known in self.addresses.values():
+            if known.node_id == peer.node_id:
+                known.next_try = now + retry_after
+        self.learn(peer.address)
+
+    def penalize(self, node_id: str, score: int, now: float) -> bool:
+        """Add to a peer's ban score; True when this banned it."""
+        if score <= 0 or node_id == self.own_id:
+            return False
+        self.scores[node_id] = self.scores.get(node_id, 0) + score
+        if self.scores[node_id] < BAN_THRESHOLD:
+            return False
+        self.banned[node_id] = now + BAN_SECONDS
+        peer = self.peers.get(node_id)
+        if peer is not None:
+            self.banned[peer.address] = now + BAN_SECONDS
+            self.drop(peer, now)
+        return True
+
+    def is_banned(self, key: str, now: float) -> bool:
+        until = self.banned.get(key)
+        return until is not None and until > now

@@ -1,0 +1,104 @@
+"""Hostile input against a live node: no 5xx, no crash, and it keeps answering."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import socket
+from urllib.parse import quote, urlparse
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reference_node.core.keys import account_address, account_key
+from reference_node.core.tx import make_transfer
+
+pytestmark = pytest.mark.timeout(180)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=80),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=6),
+    max_leaves=20,
+)  # fmt: skip
+TX_FIELDS = ("sender", "recipient", "amount", "fee", "nonce", "signature")
+GOOD_TX = make_transfer(account_key(0), account_address(1), 1, 1, 0).to_json()
+tx_like = st.fixed_dictionaries(
+    {}, optional={f: json_values | st.just(GOOD_TX[f]) for f in TX_FIELDS}
+)
+POSTS = ["/tx", "/p2p/handshake", "/p2p/addr", "/p2p/tx", "/p2p/block", "/p2p/inv",
+         "/p2p/getheaders", "/p2p/getblocks"]  # fmt: skip
+GETS = ["/tx/{}", "/blocks/{}", "/blocks/height/{}", "/balance/{}", "/proof/{}",
+        "/headers?from={}&count={}", "/events?since={}"]  # fmt: skip
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@SETTINGS
+@given(path=st.sampled_from(POSTS), body=json_values | tx_like, wrap=st.booleans())
+def test_json_bodies_never_cause_a_5xx(node_url, path, body, wrap):
+    key = {"/p2p/tx": "tx", "/p2p/block": "block", "/p2p/inv": "blocks",
+           "/p2p/getheaders": "locator", "/p2p/getblocks": "hashes", "/p2p/addr": "addrs"}  # fmt: skip
+    payload = {key[path]: body} if wrap and path in key else body
+    response = httpx.post(node_url + path, json=payload, headers={"x-chaosnet-node": "fuzzer"})
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert "error" in response.json()
+
+
+@SETTINGS
+@given(
+    template=st.sampled_from(GETS),
+    args=st.lists(st.text(max_size=70) | st.integers(-(2**80), 2**80).map(str), min_size=2),
+)
+def test_path_and_query_parameters_never_cause_a_5xx(node_url, template, args):
+    path = template.format(*(quote(a, safe="") or "x" for a in args))
+    response = httpx.get(node_url + path)
+    assert response.status_code < 500, response.text
+
+
+@SETTINGS
+@given(raw=st.binary(max_size=300))
+def test_raw_bytes_as_bodies_are_400(node_url, raw):
+    response = httpx.post(node_url + "/tx", content=raw)
+    assert response.status_code in (202, 400), response.text
+
+
+def test_oversized_body_is_413(node_url):
+    response = httpx.post(node_url + "/p2p/block", content=b"x" * (4 * 1024 * 1024 + 1))
+    assert response.status_code == 413 and "larger" in response.json()["error"]
+
+
+def test_garbage_on_the_socket_does_not_kill_the_node(node_url):
+    rng = random.Random(7)
+    target = urlparse(node_url)
+    for _ in range(40):
+        with socket.create_connection((target.hostname, target.port), timeout=2) as sock:
+            sock.sendall(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 2000))))
+            sock.settimeout(0.5)
+            with contextlib.suppress(OSError):
+                sock.recv(100)
+    assert httpx.get(node_url + "/health").json() == {"ok": True}
+
+
+def test_a_peer_sending_invalid_blocks_gets_banned(node_url):
+    tip = httpx.get(node_url + "/status").json()
+    header = {"prev": tip["tip"], "merkle_root": "00" * 32, "timestamp": 1, "bits": 4,
+              "nonce": 0, "miner": "11" * 32}  # fmt: skip
+    block = {"header": header, "txs": []}
+    statuses = [
+        httpx.post(
+            node_url + "/p2p/block", json={"block": block}, headers={"x-chaosnet-node": "evil"}
+        ).status_code
+        for _ in range(3)
+    ]
+    assert statuses[0] == 400 and 403 in statuses
+    banned = httpx.post(node_url + "/p2p/getheaders", json={"locator": []},
+                        headers={"x-chaosnet-node": "evil"})  # fmt: skip
+    assert banned.status_code == 403
+    assert httpx.get(node_url + "/health").json() == {"ok": True}
+    assert json.loads(httpx.get(node_url + "/status").text)["height"] >= 0
