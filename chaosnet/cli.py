@@ -8,6 +8,7 @@ message here, in one place.
 from __future__ import annotations
 
 import sys
+import traceback
 
 import typer
 
@@ -54,4 +55,8 @@ def main() -> None:
         app()
     except ChaosnetError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except Exception:  # a bug in chaosnet is a harness error, never "assertions failed" (1)
+        traceback.print_exc()
+        typer.echo("error: chaosnet itself failed (the traceback above is a bug)", err=True)
         sys.exit(2)

@@ -47,7 +47,7 @@ class Evidence:
     honest: list[str]
     running_at_end: list[str]
     event_times: dict[str, float]  # event id → actual run time
-    timeline_end: float  # time of the last applied event (0 when none)
+    scenario_end: float  # run time at which the scenario's duration was over
     invalid_chains: dict[str, str]  # honest node → why its final chain is invalid
 
 
@@ -71,11 +71,11 @@ def _converge(a: Assertion, ev: Evidence) -> AssertionResult:
                 a.name, a.kind, False, None, f"<= {within:g}s", f"event {after!r} never happened"
             )
     else:
-        since = ev.timeline_end
+        since = ev.scenario_end
     nodes = [n for n in ev.honest if n in ev.running_at_end]
     took = convergence_after(ev.records, since, nodes)
     passed = took is not None and took <= within
-    where = f"after {after!r}" if isinstance(after, str) else "after the last event"
+    where = f"after {after!r}" if isinstance(after, str) else "after the end of the scenario"
     detail = f"{len(nodes)} honest nodes on one tip {_fmt_s(took)} {where} (t={since:.1f}s)"
     return AssertionResult(a.name, a.kind, passed, took, f"<= {within:g}s", detail)
 

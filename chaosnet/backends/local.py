@@ -324,13 +324,16 @@ class LocalBackend:
     def teardown(self, keep: bool = False) -> None:
         """Stop every process started; safe to call twice (also runs at interpreter exit).
 
-        Processes never outlive chaosnet on this backend; `keep` only matters for what is on
-        disk, and the run dir (data, logs) is always kept.
+        `keep` leaves the nodes and toxiproxy-server running for inspection; `pids.json` stays so
+        `chaosnet down RUN_ID` stops them later. The run dir (data, logs) is always kept.
         """
         if self._torn_down:
             return
         self._torn_down = True
         atexit.unregister(self.teardown)
+        if keep:
+            self._write_pids()
+            return
         alive = [n for n in self._nodes.values() if n.alive()]
         for node in alive:
             self._signal(node, signal.SIGTERM)

@@ -306,7 +306,11 @@ class ToxiproxyServer:
             out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
             try:
                 process = subprocess.Popen(
-                    argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                    argv,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    env={**os.environ, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "warn")},
                 )
             finally:
                 if log_path:

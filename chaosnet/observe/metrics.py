@@ -59,8 +59,11 @@ def block_propagation(
     """Seconds from each main-chain block's first sighting to its sighting by `coverage` of `nodes`.
 
     Nodes that never saw a block (down the whole time) count against it: such a block simply has
-    no figure when fewer than `coverage` of the nodes saw it.
+    no figure when fewer than `coverage` of the nodes saw it. Blocks first seen while a partition
+    was in force are left out: no propagation time can be expected across a cut network, and
+    the convergence after the heal is what measures that.
     """
+    partitioned = partition_windows(records)
     seen: dict[str, dict[str, float]] = defaultdict(dict)
     for r in records:
         if r["kind"] == "block_seen" and r["node"] in nodes:
@@ -68,11 +71,30 @@ def block_propagation(
     need = max(1, math.ceil(coverage * len(nodes)))
     times = []
     for block_hash, by_node in seen.items():
+        ordered = sorted(by_node.values())
         if block_hash not in main_chain or len(by_node) < need:
             continue
-        ordered = sorted(by_node.values())
+        if any(start <= ordered[0] < end for start, end in partitioned):
+            continue
         times.append(round(ordered[need - 1] - ordered[0], 4))
     return times
+
+
+def partition_windows(records: list[Record]) -> list[tuple[float, float]]:
+    """(start, end) run times of every partition; one still in force ends at infinity."""
+    windows: list[tuple[float, float]] = []
+    start: float | None = None
+    for r in records:
+        if r["kind"] != "partition":
+            continue
+        if r["state"] == "start" and start is None:
+            start = float(r["t"])
+        elif r["state"] == "end" and start is not None:
+            windows.append((start, float(r["t"])))
+            start = None
+    if start is not None:
+        windows.append((start, math.inf))
+    return windows
 
 
 def down_fraction_over_time(records: list[Record], total: int) -> float:

@@ -83,7 +83,7 @@ def evidence() -> Evidence:
         honest=HONEST,
         running_at_end=HONEST,
         event_times={"restart": 35.0},
-        timeline_end=35.0,
+        scenario_end=35.0,
         invalid_chains={},
     )
 
@@ -108,3 +108,13 @@ def test_an_assertion_that_cannot_hold_fails_with_its_measured_value() -> None:
     assert verdicts["reorgs"] == (False, 2)
     assert verdicts["after a missing event"][0] is False
     assert results[0].bound == "<= 2s"
+
+
+def test_blocks_first_seen_during_a_partition_have_no_propagation_figure() -> None:
+    records = [
+        {"kind": "partition", "state": "start", "t": 15.0},
+        {"kind": "partition", "state": "end", "t": 20.5},
+        *journal(),
+    ]
+    m = compute(records, HONEST, HONEST, set(), None, coverage=0.75)
+    assert m.propagation == [0.5]  # B2, first seen at 20.0 inside the partition, is left out

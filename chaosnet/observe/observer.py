@@ -1,0 +1,179 @@
+"""Watches every running node: heights, tips and work over time, first-seen time of every block,
+reorgs, and memory. Polls `/status` and `/events` (see docs/architecture.md) from a thread.
+
+A node that does not answer is simply not sampled this round: crashes are the point of the tool.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from chaosnet.backends.base import Backend
+from chaosnet.journal import Journal
+
+
+@dataclass(frozen=True)
+class NodeView:
+    """The latest answer of one node's `/status`."""
+
+    name: str
+    t: float
+    height: int
+    tip: str
+    total_work: int
+    peers: int
+    mempool: int
+
+
+class Observer:
+    def __init__(
+        self,
+        backend: Backend,
+        journal: Journal,
+        interval: float = 0.5,
+        stats_every: float = 2.0,
+        on_sample: Callable[[dict[str, NodeView]], None] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.journal = journal
+        self.interval = interval
+        self.stats_every = stats_every
+        self.on_sample = on_sample
+        self.latest: dict[str, NodeView] = {}
+        self.first_seen: dict[str, dict[str, float]] = {}  # block hash → node → run time
+        self.block_height: dict[str, int] = {}
+        self._cursor: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._client = httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0))
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="observe")
+        self._last_stats = -1e9
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="observer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._client.close()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            started = self.journal.now()
+            try:
+                self.poll_once()
+            except Exception as exc:  # an observer never breaks a run
+                self.journal.record("observer_error", error=repr(exc))
+            self._stop.wait(max(0.0, self.interval - (self.journal.now() - started)))
+
+    # -- one round --------------------------------------------------------------------------------
+
+    def poll_once(self, names: Iterable[str] | None = None) -> None:
+        running = [n for n in (names or self.backend.node_names()) if self.backend.is_running(n)]
+        for view in self._pool.map(self._poll_node, running):
+            if view is not None:
+                with self._lock:
+                    self.latest[view.name] = view
+        if self.journal.now() - self._last_stats >= self.stats_every:
+            self._last_stats = self.journal.now()
+            for name in running:
+                stats = self.backend.stats(name)
+                if stats.rss_bytes is not None:
+                    self.journal.record("stats", node=name, rss=stats.rss_bytes)
+        if self.on_sample is not None:
+            try:
+                self.on_sample(self.snapshot())
+            except Exception as exc:
+                self.journal.record("observer_error", error=f"progress hook: {exc!r}")
+
+    def _poll_node(self, name: str) -> NodeView | None:
+        base = self.backend.endpoint(name).url
+        try:
+            status = self._client.get(f"{base}/status").json()
+            events = self._client.get(
+                f"{base}/events", params={"since": self._cursor.get(name, 0)}
+            ).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        self._ingest_events(name, events)
+        view = NodeView(
+            name=name,
+            t=self.journal.now(),
+            height=int(status["height"]),
+            tip=str(status["tip"]),
+            total_work=int(status["total_work"]),
+            peers=len(status.get("peers") or []),
+            mempool=int(status.get("mempool_size", 0)),
+        )
+        self.journal.record(
+            "sample",
+            node=name,
+            height=view.height,
+            tip=view.tip,
+            work=view.total_work,
+            peers=view.peers,
+            mempool=view.mempool,
+        )
+        return view
+
+    def _ingest_events(self, name: str, answer: dict[str, Any]) -> None:
+        for event in answer.get("events", []):
+            seen_t = round(self.journal.wall_to_t(float(event["time"])), 4)
+            if event["kind"] == "block":
+                with self._lock:
+                    self.first_seen.setdefault(event["hash"], {})
+                    self.first_seen[event["hash"]].setdefault(name, seen_t)
+                    self.block_height[event["hash"]] = int(event["height"])
+                self.journal.record(
+                    "block_seen",
+                    node=name,
+                    hash=event["hash"],
+                    height=event["height"],
+                    source=event.get("source"),
+                    miner=event.get("miner"),
+                    seen_t=seen_t,
+                )
+            elif event["kind"] == "reorg":
+                self.journal.record(
+                    "reorg",
+                    node=name,
+                    depth=int(event["depth"]),
+                    old_tip=event.get("old_tip"),
+                    new_tip=event.get("new_tip"),
+                    seen_t=seen_t,
+                )
+        self._cursor[name] = int(answer.get("next", self._cursor.get(name, 0)))
+
+    # -- questions the runner asks ----------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, NodeView]:
+        with self._lock:
+            return dict(self.latest)
+
+    def converged(self, nodes: Iterable[str], fresh_after: float = 0.0) -> bool:
+        """Every listed node answered since `fresh_after` and they all report the same tip."""
+        views = self.snapshot()
+        tips = set()
+        for name in nodes:
+            view = views.get(name)
+            if view is None or view.t < fresh_after:
+                return False
+            tips.add(view.tip)
+        return len(tips) == 1
+
+    def min_height(self, nodes: Iterable[str]) -> int:
+        views = self.snapshot()
+        heights = [views[n].height if n in views else 0 for n in nodes]
+        return min(heights) if heights else 0

@@ -1,0 +1,1 @@
+"""Renderings of one run's journal and results: terminal (rich), JSON."""

@@ -1,0 +1,149 @@
+"""The terminal face of a run: live progress while it runs, the verdict table after.
+
+The only module of the runner that imports rich's live display; it hangs off `RunHooks`, so a
+broken display can never break a run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from chaosnet.plan import Plan, absolute_time
+from chaosnet.runner import Progress, RunHooks, RunResult
+
+
+class LiveProgress(RunHooks):
+    """elapsed / total, each node's height, the faults in force, the assertions pending."""
+
+    def __init__(self, console: Console, plan: Plan) -> None:
+        self.console = console
+        self.plan = plan
+        self.live = Live(console=console, refresh_per_second=4, transient=True)
+        self.last: Progress | None = None
+        self.phase = "setup"
+
+    def __enter__(self) -> LiveProgress:
+        if self.console.is_terminal:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.console.is_terminal:
+            self.live.__exit__(None, None, None)
+
+    def on_phase(self, phase: str) -> None:
+        self.phase = phase
+        if not self.console.is_terminal:
+            self.console.print(f"[dim]phase:[/] {phase}")
+        self._render()
+
+    def on_progress(self, progress: Progress) -> None:
+        self.last = progress
+        self._render()
+
+    def on_event(self, record: dict[str, Any]) -> None:
+        drift = record.get("drift_ms")
+        drift_s = f" (drift {drift:+.0f}ms)" if drift is not None else ""
+        mark = "✓" if record["status"] == "done" else "✗"
+        line = f"{record['actual']:7.2f}s {mark} {record['id']}: {record['action']}{drift_s}"
+        if record.get("detail"):
+            line += f" — {record['detail']}"
+        self.console.print(line, markup=False, highlight=False)
+
+    def _render(self) -> None:
+        if not self.console.is_terminal:
+            return
+        p = self.last
+        head = Text(f"{self.plan.scenario.name} — {self.phase}", style="bold")
+        if p is None:
+            self.live.update(head)
+            return
+        width = 30
+        done = min(1.0, p.elapsed / p.total) if p.total else 1.0
+        bar = "█" * int(done * width) + "░" * (width - int(done * width))
+        clock = Text(f"{bar} {p.elapsed:5.1f}s / {p.total:.0f}s")
+        heights = Table.grid(padding=(0, 2))
+        cells = [f"{name}: {'down' if h is None else h}" for name, h in sorted(p.heights.items())]
+        for i in range(0, len(cells), 6):
+            heights.add_row(*cells[i : i + 6])
+        faults = Text("faults: " + (", ".join(p.faults) if p.faults else "none"))
+        pending = Text(f"assertions pending: {p.pending_assertions}", style="dim")
+        self.live.update(Group(head, clock, heights, faults, pending))
+
+
+def print_plan(console: Console, plan: Plan) -> None:
+    """What `--dry-run` shows: nodes, topology and the resolved schedule."""
+    s = plan.scenario
+    console.print(
+        f"[bold]{s.name}[/] seed={plan.seed} duration={s.duration:g}s "
+        f"schedule={plan.schedule_digest()}"
+    )
+    nodes = Table(title="nodes")
+    for col in ("node", "role", "hashrate", "neighbours", "starts"):
+        nodes.add_column(col)
+    for spec, node in zip(plan.nodes, s.nodes, strict=True):
+        nodes.add_row(
+            spec.name,
+            node.role.value + (f" ({spec.persona})" if spec.persona else ""),
+            f"{spec.hashrate:.0%}" if spec.mine else "-",
+            ",".join(spec.neighbours),
+            "yes" if node.starts else "on join",
+        )
+    console.print(nodes)
+    timeline = Table(title="timeline")
+    for col in ("id", "when", "action", "origin"):
+        timeline.add_column(col)
+    for event in plan.events:
+        at = absolute_time(event)
+        when = f"{at:g}s" if at is not None else _trigger_text(event.trigger)
+        timeline.add_row(event.id, when, event.describe(), event.origin)
+    console.print(timeline)
+
+
+def _trigger_text(trigger: object) -> str:
+    from chaosnet.scenario.model import After, When
+
+    if isinstance(trigger, After):
+        return f"{trigger.event} + {trigger.delay:g}s"
+    if isinstance(trigger, When):
+        c = trigger.condition
+        what = "converged" if c.converged else f"height >= {c.height}"
+        return f"when {what} (timeout {trigger.timeout:g}s)"
+    return "?"
+
+
+def print_verdict(console: Console, result: RunResult) -> None:
+    table = Table(title=f"verdict: {result.verdict.upper()}")
+    for col in ("assertion", "", "measured", "bound", "detail"):
+        table.add_column(col)
+    for a in result.assertions:
+        mark = "[green]pass[/]" if a.passed else "[red]FAIL[/]"
+        measured = (
+            "-"
+            if a.measured is None
+            else f"{a.measured:.4g}"
+            if isinstance(a.measured, float)
+            else str(a.measured)
+        )
+        table.add_row(a.name, mark, measured, a.bound, a.detail)
+    console.print(table)
+    m = result.results["metrics"]
+    prop = m["propagation"]
+    console.print(
+        f"height {m['final_height']} · blocks {m['blocks']} · tps {m['tps']} · "
+        f"propagation p50 {prop['p50']} p90 {prop['p90']} · reorgs {m['reorgs']['count']} "
+        f"(max depth {m['reorgs']['max_depth']})",
+        highlight=False,
+    )
+    for node, lines in result.log_tails.items():
+        console.print(f"[bold]--- last lines of {node} ---[/]")
+        for line in lines[-8:]:
+            console.print(line, markup=False, highlight=False)
+    if result.results.get("error"):
+        console.print(f"[red]error:[/] {result.results['error']}")
+    console.print(f"run directory: {result.run_dir}")
