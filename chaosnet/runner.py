@@ -146,7 +146,6 @@ class Runner:
             self.backend.setup(self.run_dir, self.plan.chain, list(self.plan.nodes))
             self._phase("start")
             self._start_nodes()
-            self.journal.start_clock()
             self._apply_link_defaults()
             self.observer.start()
             self._start_load()
@@ -181,7 +180,9 @@ class Runner:
         self._safe(self.hooks.on_phase, phase)
 
     def _start_nodes(self) -> None:
+        """Start every starting node; time zero is the moment the last of them answered."""
         self.backend.start_nodes(list(self.plan.starting))
+        self.journal.start_clock()
         for name in self.plan.starting:
             self.started.add(name)
             self.journal.record("node_state", node=name, state="started")
@@ -283,6 +284,8 @@ class Runner:
         try:
             self._apply(event, event.action)
             status, detail = "done", None
+        except _Skipped as exc:
+            status, detail = "skipped", str(exc)
         except ChaosnetError as exc:
             status, detail = "failed", str(exc)
         self.timeline.fired[event.id] = actual
@@ -338,11 +341,15 @@ class Runner:
                 else:
                     tl.faults["chaos loss"] = f"lossy links ({len(links)})"
             case Crash(node=node, restart_after=after):
+                if node in self.down:
+                    raise _Skipped(f"{node} is already down")
                 b.kill_node(node)
                 self._mark_down(node, "crashed")
                 if after:
                     self._follow(event, "restart", after, Restart(node))
             case Restart(node=node):
+                if node not in self.down:
+                    raise _Skipped(f"{node} is already running")
                 b.start_node(node)
                 self._mark_up(node, "restarted")
             case Pause(node=node, duration=duration, slow=slow, cpu=cpu):
@@ -584,6 +591,7 @@ class Runner:
                 "memory": m.memory,
                 "max_down_fraction": m.max_down_fraction,
                 "link_bytes": m.link_bytes,
+                "load": self.load.stats.to_json() if self.load else None,
             },
             "nodes": {
                 n.name: {
@@ -644,6 +652,10 @@ class Runner:
             hook(*args)
         except Exception as exc:
             self.journal.record("observer_error", error=f"hook {hook!r}: {exc!r}")
+
+
+class _Skipped(Exception):
+    """An event that makes no sense in the network's current state (crash a node already down)."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ the end time. Accepted transactions are recorded so TPS counts only what the loa
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +21,8 @@ from chaosnet.scenario.model import Load, LoadPattern
 from reference_node.core.keys import account_address, account_key
 from reference_node.core.tx import make_transfer
 
-WORKERS = 4
+TPS_PER_WORKER = 15  # one blocking HTTP client keeps up with about this rate on a busy machine
+MAX_WORKERS = 16
 
 
 def send_offsets(load: Load, duration: float) -> list[float]:
@@ -38,9 +40,14 @@ def send_offsets(load: Load, duration: float) -> list[float]:
 
 @dataclass
 class LoadStats:
+    scheduled: int = 0
     submitted: int = 0
     rejected: int = 0
     unreachable: int = 0
+    late: int = 0  # sent more than a second after their planned time: the load fell behind
+
+    def to_json(self) -> dict[str, int]:
+        return dict(vars(self))
 
 
 class LoadGenerator:
@@ -72,7 +79,9 @@ class LoadGenerator:
 
     def start(self) -> None:
         offsets = send_offsets(self.load, self.duration)
-        workers = min(WORKERS, len(self._keys))
+        self.stats.scheduled = len(offsets)
+        wanted = max(1, math.ceil(self.load.tps / TPS_PER_WORKER))
+        workers = min(MAX_WORKERS, wanted, len(self._keys))
         for w in range(workers):
             accounts = list(range(w, len(self._keys), workers))
             mine = [
@@ -100,6 +109,9 @@ class LoadGenerator:
                 delay = due - self.journal.now()
                 if delay > 0 and self._stop.wait(delay):
                     return
+                if delay < -1.0:
+                    with self._lock:
+                        self.stats.late += 1
                 if self._stop.is_set() or self.journal.now() > deadline:
                     return
                 self._send(client, account)

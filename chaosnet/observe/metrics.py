@@ -56,28 +56,52 @@ class Metrics:
 def block_propagation(
     records: list[Record], main_chain: set[str], nodes: list[str], coverage: float
 ) -> list[float]:
-    """Seconds from each main-chain block's first sighting to its sighting by `coverage` of `nodes`.
+    """Seconds from each main-chain block's first sighting until `coverage` of the nodes that
+    were running at that moment had seen it too.
 
-    Nodes that never saw a block (down the whole time) count against it: such a block simply has
-    no figure when fewer than `coverage` of the nodes saw it. Blocks first seen while a partition
-    was in force are left out: no propagation time can be expected across a cut network, and
-    the convergence after the heal is what measures that.
+    A block that fewer than `coverage` of those nodes ever saw has no figure. Blocks first seen
+    while a partition was in force are left out: no propagation time can be expected across a
+    cut network, and the convergence after the heal is what measures that.
     """
     partitioned = partition_windows(records)
+    up = up_intervals(records)
     seen: dict[str, dict[str, float]] = defaultdict(dict)
     for r in records:
         if r["kind"] == "block_seen" and r["node"] in nodes:
             seen[r["hash"]].setdefault(r["node"], float(r["seen_t"]))
-    need = max(1, math.ceil(coverage * len(nodes)))
     times = []
     for block_hash, by_node in seen.items():
-        ordered = sorted(by_node.values())
-        if block_hash not in main_chain or len(by_node) < need:
+        if block_hash not in main_chain:
             continue
-        if any(start <= ordered[0] < end for start, end in partitioned):
+        first = min(by_node.values())
+        if any(start <= first < end for start, end in partitioned):
             continue
-        times.append(round(ordered[need - 1] - ordered[0], 4))
+        running = [n for n in nodes if any(s <= first < e for s, e in up.get(n, []))]
+        need = max(1, math.ceil(coverage * len(running)))
+        ordered = sorted(t for n, t in by_node.items() if n in running)
+        if len(ordered) >= need:
+            times.append(round(ordered[need - 1] - first, 4))
     return times
+
+
+UP_STATES = ("started", "restarted", "resumed", "joined", "attack started")
+
+
+def up_intervals(records: list[Record]) -> dict[str, list[tuple[float, float]]]:
+    """(from, to) run times during which each node was running, from `node_state` records."""
+    intervals: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    since: dict[str, float] = {}
+    for r in records:
+        if r["kind"] != "node_state":
+            continue
+        node, t = r["node"], float(r["t"])
+        if r["state"] in UP_STATES:
+            since.setdefault(node, t)
+        elif node in since:
+            intervals[node].append((since.pop(node), t))
+    for node, start in since.items():
+        intervals[node].append((start, math.inf))
+    return intervals
 
 
 def partition_windows(records: list[Record]) -> list[tuple[float, float]]:

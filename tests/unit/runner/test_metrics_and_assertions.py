@@ -19,6 +19,7 @@ def sample(node: str, t: float, tip: str, height: int = 1) -> dict[str, object]:
 
 def journal() -> list[dict[str, object]]:
     records: list[dict[str, object]] = [
+        *({"kind": "node_state", "node": n, "state": "started", "t": 0.0} for n in HONEST),
         seen("a", "B1", 10.0),
         seen("b", "B1", 10.2),
         seen("c", "B1", 10.5),
@@ -118,3 +119,24 @@ def test_blocks_first_seen_during_a_partition_have_no_propagation_figure() -> No
     ]
     m = compute(records, HONEST, HONEST, set(), None, coverage=0.75)
     assert m.propagation == [0.5]  # B2, first seen at 20.0 inside the partition, is left out
+
+
+def test_nodes_that_are_down_do_not_count_against_propagation() -> None:
+    records = [
+        *({"kind": "node_state", "node": n, "state": "started", "t": 0.0} for n in HONEST),
+        {"kind": "node_state", "node": "d", "state": "crashed", "t": 5.0},
+        seen("a", "B3", 10.0),
+        seen("b", "B3", 10.1),
+        seen("c", "B3", 10.3),
+        {"kind": "node_state", "node": "d", "state": "restarted", "t": 20.0},
+        seen("d", "B3", 21.0),  # catching up after its restart is sync, not propagation
+        {
+            "kind": "final_chain",
+            "tip": "B3",
+            "height": 1,
+            "t": 30.0,
+            "blocks": [{"hash": "B3", "miner": "m1", "txids": []}],
+        },
+    ]
+    m = compute(records, HONEST, HONEST, set(), None, coverage=0.9)
+    assert m.propagation == [0.3]
