@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import yaml
 
@@ -10,6 +13,9 @@ from chaosnet.backends.base import ChainSpec, NodeSpec
 from chaosnet.backends.command import node_args
 from chaosnet.backends.compose import compose_file, ring_topology
 from chaosnet.backends.ports import ephemeral_range, free_ports
+from chaosnet.plan import resolve
+from chaosnet.scenario import load_scenario
+from tests.runs import SCENARIOS
 
 
 def test_node_args_follow_the_cli_contract() -> None:
@@ -76,3 +82,43 @@ def test_free_ports_are_distinct_bindable_and_outside_the_ephemeral_range() -> N
     assert len(set(ports)) == 50 and all(p < low for p in ports)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", ports[0]))
+
+
+def test_compose_from_a_scenario_has_its_nodes_links_and_miners(tmp_path: Path) -> None:
+    out = tmp_path / "compose.yaml"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from chaosnet.cli import main; main()",
+            "compose",
+            str(SCENARIOS / "partition-heal.yaml"),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    services = yaml.safe_load(out.read_text())["services"]
+    plan = resolve(load_scenario(SCENARIOS / "partition-heal.yaml"))
+    assert sorted(services) == sorted(plan.node_names)
+    for spec in plan.nodes:
+        command = services[spec.name]["command"]
+        peers = next(arg for arg in command.split() if arg.startswith("--peers="))
+        assert sorted(p.split(":")[0] for p in peers[8:].split(",")) == sorted(spec.neighbours)
+        assert ("--mine" in command.split()) == spec.mine
+
+
+def test_compose_without_a_scenario_or_nodes_is_a_usage_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "from chaosnet.cli import main; main()", "compose"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--nodes" in done.stderr
