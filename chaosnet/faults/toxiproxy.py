@@ -86,7 +86,9 @@ def toxics_for(fault: LinkFault) -> list[Toxic]:
     toxics: list[Toxic] = []
     if fault.latency_ms > 0 or fault.jitter_ms > 0:
         attributes = {"latency": round(fault.latency_ms), "jitter": round(fault.jitter_ms)}
-        toxics.append(Toxic("latency", "latency", "downstream", 1.0, attributes))
+        # upstream: what the dialling node sends (block/tx pushes, requests) is what is delayed;
+        # answers come back undelayed, so a message exchange costs the link's latency once
+        toxics.append(Toxic("latency", "latency", "upstream", 1.0, attributes))
     if fault.bandwidth_kbps is not None:
         rate = {"rate": max(1, round(fault.bandwidth_kbps))}
         toxics.append(Toxic("bandwidth_up", "bandwidth", "upstream", 1.0, rate))

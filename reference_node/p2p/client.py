@@ -18,7 +18,15 @@ MAX_RESPONSE = 32 * 1024 * 1024
 
 
 class PeerUnreachable(Exception):
-    """No answer: connection refused or reset, timeout, or a truncated/garbled response."""
+    """No answer: connection refused or reset, timeout, or a truncated/garbled response.
+
+    `refused` is True when nothing accepted the connection (a partition, a dead peer): a stronger
+    sign that the link is down than a reset or a timeout, which a lossy link produces now and then.
+    """
+
+    def __init__(self, message: str, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 class PeerRefused(Exception):
@@ -52,7 +60,7 @@ class PeerClient:
     ) -> Any:
         """POST `payload` (GET when None) to `http://dial/path`; the decoded JSON answer."""
         body = None if payload is None else json.dumps(payload, separators=(",", ":")).encode()
-        delay = 0.2
+        delay = 0.1
         for attempt in range(attempts):
             try:
                 return await self._once(dial, path, body, timeout)
@@ -81,6 +89,8 @@ class PeerClient:
                         raise PeerUnreachable(f"{url}: response larger than {MAX_RESPONSE} bytes")
                     chunks.append(chunk)
                 self.metrics.bytes_in.inc(size)
+        except httpx.ConnectError as exc:
+            raise PeerUnreachable(f"{url}: refused: {exc}", refused=True) from exc
         except httpx.HTTPError as exc:
             raise PeerUnreachable(f"{url}: {exc.__class__.__name__}: {exc}") from exc
         data = b"".join(chunks)

@@ -1,12 +1,20 @@
 """The P2P loops: dial and handshake, address exchange, relay, headers-first sync, block download.
 
-Three background tasks keep a node in the network whatever the links do:
-  * connect: dial known addresses (through the dial map) until max peers, retrying failures;
+Four background tasks keep a node in the network whatever the links do:
+  * connect: dial known addresses (through the dial map), retrying failures within a second; the
+    --peers/--bootstrap addresses (the topology neighbours) are always dialled, learned addresses
+    only while we have fewer than TARGET_PEERS;
   * sync: every second ask each peer for headers after our locator, so a node learns the heavier
     chain of the other side once a partition heals, even if every announcement was lost;
-  * download: fetch missing bodies of the best-header chain, batches spread over peers; a peer that
-    stalls is dropped and its batch goes to another.
-Pushes (new blocks, txs, tip announcements) are fire-and-forget tasks with one retry.
+  * download: fetch missing bodies of the best-header chain, batches spread over peers; a failed
+    batch goes to another peer;
+  * mempool: every few seconds announce to each peer the txids it may lack (inv); it answers with
+    those it wants, which go out with its next tx batch, so load lost on a lossy link still arrives.
+New blocks are pushed whole at once (with retries); transactions go out in per-peer batches, at
+most one request in flight and one per TX_BATCH_INTERVAL per peer, so load costs few requests.
+A peer is dropped only after several failed messages in a row (see peers.MAX_FAILURES) and is
+redialled with a backoff capped at a second; on every (re)connection both sides exchange headers
+and the heavier side pushes its tip.
 """
 
 from __future__ import annotations
@@ -15,12 +23,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from .. import __version__
 from ..core.block import Block, Header
-from ..core.encoding import raise_decode
+from ..core.chain import Entry
+from ..core.encoding import is_hex, raise_decode
 from ..core.errors import InvalidBlock, InvalidTx, ValidationError
 from ..core.tx import Transaction
 from ..node import Node, Relay
@@ -35,9 +44,20 @@ BLOCK_BATCH = 32
 REQUESTS_PER_PEER = 3
 DOWNLOAD_WINDOW = 1024
 SYNC_INTERVAL = 1.0
-CONNECT_INTERVAL = 0.5
+SYNC_PEERS_PER_ROUND = 8
+"""Periodic getheaders go to at most this many peers a second (the least recently asked)."""
+CONNECT_INTERVAL = 0.25
+HANDSHAKE_TIMEOUT = 3.0
+TARGET_PEERS = 8
+"""Learned (non-seed) addresses are dialled only while we have fewer peers than this."""
 DOWNLOAD_TIMEOUT = 10.0
+BLOCK_PUSH_ATTEMPTS = 3
 UNCONNECTED_HEADERS_PENALTY = 20
+TX_BATCH_INTERVAL = 0.5
+MAX_TX_BATCH = 500
+MAX_TX_QUEUE = 5000
+MEMPOOL_SYNC_INTERVAL = 3.0
+MAX_TX_INV = 1000
 
 
 class HandshakeRefused(Exception):
@@ -57,6 +77,9 @@ class PeerManager(Relay):
             self.table.learn(address, seed=True)
         self.client = PeerClient(node.metrics, config.node_id, config.address)
         self.in_flight: dict[str, Peer] = {}
+        self.seeds = frozenset((*config.peers, *config.bootstrap))
+        self._dialing: set[str] = set()
+        self._last_sync: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
@@ -69,6 +92,7 @@ class PeerManager(Relay):
             asyncio.create_task(self._connect_loop(), name="connect"),
             asyncio.create_task(self._sync_loop(), name="sync"),
             asyncio.create_task(self._download_loop(), name="download"),
+            asyncio.create_task(self._mempool_loop(), name="mempool"),
         ]
 
     async def stop(self) -> None:
@@ -97,6 +121,7 @@ class PeerManager(Relay):
             "total_work": chain.tip.work,
             "best_header_height": chain.best_header.height,
             "address": self.node.config.address,
+            "tip": chain.tip.hash,
         }
 
     def _parse_hello(self, hello: Any) -> Peer:
@@ -119,13 +144,17 @@ class PeerManager(Relay):
                 f"different network: genesis {hello['genesis']} != {self.node.chain.genesis.hash}",
             )
         address = hello["address"]
-        return Peer(
+        peer = Peer(
             hello["node_id"],
             address,
             self.table.dial_for(address),
             hello["height"],
             hello["total_work"],
         )
+        tip = hello.get("tip")
+        if isinstance(tip, str) and is_hex(tip, 32):
+            peer.best_known = tip
+        return peer
 
     def accept_handshake(self, hello: Any) -> dict[str, Any]:
         """An inbound handshake: register the caller (dialled back via the dial map) and answer."""
@@ -135,14 +164,14 @@ class PeerManager(Relay):
             raise HandshakeRefused(409, "that is my own node id")
         if self.table.is_banned(peer.node_id, now) or self.table.is_banned(peer.address, now):
             raise HandshakeRefused(403, "banned")
-        if peer.node_id not in self.table.peers:
-            if len(self.table.peers) >= self.node.config.max_peers:
+        fresh = peer.node_id not in self.table.peers
+        if fresh:
+            neighbour = self.table.dial_for(peer.address) in self.seeds
+            if len(self.table.peers) >= self.node.config.max_peers and not neighbour:
                 raise HandshakeRefused(429, "peer slots full")
             log.info("peer %s connected (inbound, %s)", peer.node_id, peer.address)
         self.table.learn(peer.address)
-        self.table.connected(peer)
-        self._peers_changed()
-        self._spawn(self._sync_headers(self.table.peers[peer.node_id]))
+        self._on_connected(self.table.connected(peer))
         return self.hello()
 
     def addresses(self) -> list[str]:
@@ -159,44 +188,78 @@ class PeerManager(Relay):
         return count
 
     async def _connect(self, address: str) -> None:
-        dial = address if self.table.addresses[address].seed else self.table.dial_for(address)
-        now = time.monotonic()
         try:
-            answer = await self.client.call(dial, "/p2p/handshake", self.hello(), timeout=3.0)
+            await self._dial(address)
+        finally:
+            self._dialing.discard(address)
+
+    async def _dial(self, address: str) -> None:
+        seed = self.table.addresses[address].seed
+        dial = address if seed else self.table.dial_for(address)
+        try:
+            answer = await self.client.call(
+                dial, "/p2p/handshake", self.hello(), timeout=HANDSHAKE_TIMEOUT
+            )
             peer = self._parse_hello(answer)
         except (PeerUnreachable, PeerRefused, ValidationError, HandshakeRefused) as exc:
             log.debug("dial %s (%s) failed: %s", address, dial, exc)
-            self.table.dial_failed(address, now)
+            self.table.dial_failed(address, time.monotonic())
             return
         known = self.table.addresses[address]
         known.node_id = peer.node_id
         if peer.node_id == self.table.own_id:
             return
         peer.dial = dial
-        if peer.node_id not in self.table.peers:
-            if len(self.table.peers) >= self.node.config.max_peers:
+        fresh = peer.node_id not in self.table.peers
+        if fresh:
+            if len(self.table.peers) >= self.node.config.max_peers and not seed:
                 return
             log.info("peer %s connected (outbound via %s)", peer.node_id, dial)
         peer = self.table.connected(peer, via=address)
-        self._peers_changed()
+        self._on_connected(peer)
         try:
-            addrs = await self.client.call(peer.dial, "/p2p/addr", timeout=3.0)
+            addrs = await self.client.call(peer.dial, "/p2p/addr", timeout=HANDSHAKE_TIMEOUT)
             if isinstance(addrs, dict):
                 self.learn_addresses(addrs.get("addrs"))
         except (PeerUnreachable, PeerRefused, ValidationError):
             pass
-        await self._sync_headers(peer)
+
+    def _on_connected(self, peer: Peer) -> None:
+        """A handshake either way: exchange headers now, and push our tip if we are heavier."""
+        self._peers_changed()
+        self._spawn(self._sync_headers(peer))
+        tip = self.node.chain.tip
+        if tip.height > 0 and tip.work > peer.work and tip.has_data:
+            block = self.node.block_body(tip.hash)
+            if block is not None and self.node.persona.relay_block(block, peer.node_id):
+                self._spawn(self._send(peer, "/p2p/block", {"block": block.to_json()}))
+
+    def _guarded(self, step: Callable[[], None]) -> None:
+        """Run one step of a background loop; a bug must not silently kill the loop."""
+        try:
+            step()
+        except Exception:
+            log.exception("%s failed", getattr(step, "__name__", "a loop step"))
 
     async def _connect_loop(self) -> None:
         while True:
-            room = self.node.config.max_peers - len(self.table.peers)
-            if room > 0:
-                due = self.table.due(time.monotonic())
-                due.sort(key=lambda a: (not a.seed, a.next_try))
-                for known in due[:room]:
-                    known.next_try = time.monotonic() + 1.0
-                await asyncio.gather(*(self._connect(k.address) for k in due[:room]))
+            self._guarded(self._dial_due)
             await asyncio.sleep(CONNECT_INTERVAL)
+
+    def _dial_due(self) -> None:
+        now = time.monotonic()
+        due = [a for a in self.table.due(now) if a.address not in self._dialing]
+        due.sort(key=lambda a: (not a.seed, a.next_try))
+        room = min(TARGET_PEERS, self.node.config.max_peers) - len(self.table.peers)
+        room -= sum(1 for a in self._dialing if not self.table.addresses[a].seed)
+        for known in due:
+            if not known.seed:
+                if room <= 0:
+                    continue
+                room -= 1
+            known.next_try = now + HANDSHAKE_TIMEOUT
+            self._dialing.add(known.address)
+            self._spawn(self._connect(known.address))
 
     def _peers_changed(self) -> None:
         self.node.metrics.peers.set(len(self.table.peers))
@@ -213,13 +276,15 @@ class PeerManager(Relay):
             )
         except PeerUnreachable as exc:
             log.debug("%s %s failed: %s", peer.node_id, path, exc)
-            if self.table.failed(peer, time.monotonic()):
-                log.info("peer %s disconnected (unreachable)", peer.node_id)
+            if self.table.failed(peer, time.monotonic(), exc.refused):
+                reason = "refused" if exc.refused else "unreachable"
+                log.info("peer %s disconnected (%s)", peer.node_id, reason)
                 self._peers_changed()
             return None
         except PeerRefused as exc:
             log.debug("%s refused %s: %s", peer.node_id, path, exc)
-            if exc.status in (403, 409, 429):
+            if exc.status in (403, 409, 429) and self.table.peers.get(peer.node_id) is peer:
+                log.info("peer %s disconnected (refused us: %s)", peer.node_id, exc.status)
                 self.table.drop(peer, time.monotonic(), retry_after=5.0)
                 self._peers_changed()
             return None
@@ -230,7 +295,7 @@ class PeerManager(Relay):
         payload = {"block": block.to_json()}
         for peer in list(self.table.peers.values()):
             if peer.node_id != origin and self.node.persona.relay_block(block, peer.node_id):
-                self._spawn(self._send(peer, "/p2p/block", payload, attempts=2))
+                self._spawn(self._send(peer, "/p2p/block", payload, attempts=BLOCK_PUSH_ATTEMPTS))
 
     def tip(self, block_hash: str) -> None:
         payload = {"blocks": [block_hash]}
@@ -238,10 +303,43 @@ class PeerManager(Relay):
             self._spawn(self._send(peer, "/p2p/inv", payload))
 
     def tx(self, tx: Transaction, origin: str | None) -> None:
-        payload = {"tx": tx.to_json()}
         for peer in list(self.table.peers.values()):
-            if peer.node_id != origin and self.node.persona.relay_tx(tx, peer.node_id):
-                self._spawn(self._send(peer, "/p2p/tx", payload, attempts=2))
+            if peer.node_id == origin or tx.txid in peer.known_txs:
+                continue
+            if self.node.persona.relay_tx(tx, peer.node_id):
+                self._queue_tx(peer, tx)
+
+    def _queue_tx(self, peer: Peer, tx: Transaction) -> None:
+        queue = peer.tx_queue
+        queue[tx.txid] = tx
+        if len(queue) > MAX_TX_QUEUE:
+            del queue[next(iter(queue))]
+        if not peer.tx_sending:
+            peer.tx_sending = True
+            self._spawn(self._flush_txs(peer))
+
+    async def _flush_txs(self, peer: Peer) -> None:
+        """Send the peer's queued txs in batches: at most one request in flight per peer and one
+        per TX_BATCH_INTERVAL, so an idle link sends at once and a busy one batches."""
+        try:
+            while peer.tx_queue and self.table.peers.get(peer.node_id) is peer:
+                wait = peer.last_tx_send + TX_BATCH_INTERVAL - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                batch = list(peer.tx_queue.values())[:MAX_TX_BATCH]
+                for tx in batch:
+                    del peer.tx_queue[tx.txid]
+                peer.last_tx_send = time.monotonic()
+                answer = await self._send(peer, "/p2p/tx", {"txs": [t.to_json() for t in batch]})
+                if not isinstance(answer, dict):
+                    continue  # lost: the mempool announcement offers them again
+                rejected = answer.get("rejected")
+                refused = set(rejected) if isinstance(rejected, list) else set()
+                for tx in batch:
+                    if tx.txid not in refused:
+                        peer.knows(tx.txid)
+        finally:
+            peer.tx_sending = False
 
     def missing_parent(self, block: Block, origin: str | None) -> None:
         peer = self.table.peers.get(origin or "")
@@ -263,6 +361,7 @@ class PeerManager(Relay):
         entry = self.node.chain.get(block.header.prev)
         if peer is not None and entry is not None:
             peer.height = max(peer.height, entry.height + 1)
+            peer.best_known = block.hash
         try:
             self.node.receive_block(block, origin)
         except InvalidBlock as exc:
@@ -270,6 +369,9 @@ class PeerManager(Relay):
             raise
 
     def on_tx(self, tx: Transaction, origin: str | None) -> None:
+        peer = self.table.peers.get(origin or "")
+        if peer is not None:
+            peer.knows(tx.txid)
         try:
             self.node.submit_tx(tx, origin)
         except InvalidTx as exc:
@@ -285,20 +387,69 @@ class PeerManager(Relay):
             self._spawn(self._sync_headers(peer))
         return len(unknown)
 
+    def on_tx_inv(self, txids: Any, origin: str | None) -> list[str]:
+        """A mempool announcement: the txids we lack (the peer then sends them)."""
+        if not isinstance(txids, list) or len(txids) > MAX_TX_INV:
+            raise_decode(f"inv.txs must be a list of at most {MAX_TX_INV} txids")
+        peer = self.table.peers.get(origin or "")
+        node = self.node
+        wanted = []
+        for txid in txids:
+            if not isinstance(txid, str) or len(txid) != 64:
+                continue
+            if txid in node.mempool.txs or node.store.tx_location(txid) is not None:
+                if peer is not None:
+                    peer.knows(txid)
+                continue
+            wanted.append(txid)
+        return wanted
+
+    async def _mempool_loop(self) -> None:
+        while True:
+            await asyncio.sleep(MEMPOOL_SYNC_INTERVAL)
+            self._guarded(self._announce_mempool)
+
+    def _announce_mempool(self) -> None:
+        for peer in list(self.table.peers.values()):
+            txids = [
+                txid
+                for txid in self.node.mempool.txs
+                if txid not in peer.known_txs and txid not in peer.tx_queue
+            ][:MAX_TX_INV]
+            if txids:
+                self._spawn(self._announce_txs(peer, txids))
+
+    async def _announce_txs(self, peer: Peer, txids: list[str]) -> None:
+        answer = await self._send(peer, "/p2p/inv", {"blocks": [], "txs": txids})
+        if not isinstance(answer, dict) or not isinstance(answer.get("want"), list):
+            return
+        wanted = {w for w in answer["want"] if isinstance(w, str)}
+        for txid in txids:
+            tx = self.node.mempool.txs.get(txid)
+            if txid not in wanted:
+                peer.knows(txid)
+            elif tx is not None and self.node.persona.relay_tx(tx, peer.node_id):
+                self._queue_tx(peer, tx)
+
     # -- headers-first sync ----------------------------------------------------------------
 
     async def _sync_loop(self) -> None:
         while True:
             await asyncio.sleep(SYNC_INTERVAL)
-            for peer in list(self.table.peers.values()):
-                if not peer.syncing:
-                    self._spawn(self._sync_headers(peer))
+            self._guarded(self._sync_some)
+
+    def _sync_some(self) -> None:
+        idle = [p for p in self.table.peers.values() if not p.syncing]
+        idle.sort(key=lambda p: self._last_sync.get(p.node_id, 0.0))
+        for peer in idle[:SYNC_PEERS_PER_ROUND]:
+            self._spawn(self._sync_headers(peer))
 
     async def _sync_headers(self, peer: Peer) -> None:
         """Ask `peer` for headers after our locator until it has no more (bounded rounds)."""
         if peer.syncing:
             return
         peer.syncing = True
+        self._last_sync[peer.node_id] = time.monotonic()
         try:
             for _ in range(1000):
                 answer = await self._send(
@@ -340,6 +491,9 @@ class PeerManager(Relay):
         last = self.node.chain.get(headers[-1].hash)
         if last is not None:
             peer.height = max(peer.height, last.height)
+            if peer.best_known != last.hash:
+                peer.best_known = last.hash
+                peer.lacks.clear()
         self._wake.set()
         return len(headers) == MAX_HEADERS
 
@@ -350,7 +504,7 @@ class PeerManager(Relay):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), 0.5)
             self._wake.clear()
-            self._schedule_downloads()
+            self._guarded(self._schedule_downloads)
 
     def _schedule_downloads(self) -> None:
         chain = self.node.chain
@@ -365,7 +519,9 @@ class PeerManager(Relay):
             for peer in peers:
                 if peer.requests >= REQUESTS_PER_PEER:
                     continue
-                batch = [e.hash for e in todo if e.height <= peer.height][:BLOCK_BATCH]
+                has = self._has(peer, todo[0].height)
+                batch = [e.hash for e in todo if has(e) and e.hash not in peer.lacks]
+                batch = batch[:BLOCK_BATCH]
                 if not batch:
                     continue
                 taken = set(batch)
@@ -378,15 +534,25 @@ class PeerManager(Relay):
             if not progress:
                 break
 
+    def _has(self, peer: Peer, lowest: int) -> Callable[[Entry], bool]:
+        """Which entries (from height `lowest` up) `peer` can serve: the ancestors of the last
+        header or block it sent us, so a peer on another branch is never asked for ours; its
+        height when we know nothing better."""
+        best = self.node.chain.get(peer.best_known) if peer.best_known else None
+        if best is None:
+            return lambda e: e.height <= peer.height
+        ancestors: set[str] = set()
+        entry: Entry | None = best
+        while entry is not None and entry.height >= lowest:
+            ancestors.add(entry.hash)
+            entry = entry.parent
+        return lambda e: e.hash in ancestors
+
     async def _fetch(self, peer: Peer, hashes: list[str]) -> None:
         try:
             answer = await self._send(
                 peer, "/p2p/getblocks", {"hashes": hashes}, timeout=DOWNLOAD_TIMEOUT
             )
-            if answer is None and peer.node_id in self.table.peers:
-                log.info("peer %s stalled on a block download; dropped", peer.node_id)
-                self.table.drop(peer, time.monotonic())
-                self._peers_changed()
             if isinstance(answer, dict):
                 self._take_blocks(peer, set(hashes), answer)
         finally:
@@ -400,6 +566,11 @@ class PeerManager(Relay):
         raw = answer.get("blocks")
         if not isinstance(raw, list):
             return
+        missing = answer.get("missing")
+        if isinstance(missing, list):
+            for block_hash in missing:
+                if isinstance(block_hash, str) and block_hash in wanted:
+                    peer.lacking(block_hash)
         for item in raw:
             try:
                 block = Block.from_json(item)

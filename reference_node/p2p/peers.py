@@ -7,15 +7,25 @@ peer we gave up on would keep the network split.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ..core.tx import Transaction
 
 BAN_THRESHOLD = 100
 BAN_SECONDS = 3600.0
 MAX_ADDRESSES = 1000
-RETRY_MIN = 0.5
-RETRY_MAX = 4.0
-MAX_FAILURES = 3
-"""Consecutive failed messages before a peer counts as disconnected (then redialled later)."""
+RETRY_MIN = 0.25
+RETRY_MAX = 1.0
+"""Redial backoff cap: a healed link is found again within about a second."""
+MAX_FAILURES = 6
+"""Failure weight before a peer counts as disconnected (then redialled every RETRY_MAX at most).
+
+A reset or a timeout weighs 1 (a lossy link loses single messages; dropping the peer for one would
+churn), a refused connection weighs 3 (nothing listens: a partition, or the peer is down), and any
+answer clears the count: so six resets in a row, or two refusals, disconnect.
+"""
+REFUSED_WEIGHT = 3
+MAX_KNOWN_TXS = 50_000
 
 
 @dataclass(slots=True)
@@ -30,6 +40,28 @@ class Peer:
     failures: int = 0
     requests: int = 0
     syncing: bool = False
+    known_txs: dict[str, None] = field(default_factory=dict)
+    """Txids this peer has (it sent them, or took them from us); insertion-ordered, bounded."""
+    tx_queue: dict[str, Transaction] = field(default_factory=dict)
+    """Transactions to push to this peer with the next batch (insertion-ordered, bounded)."""
+    tx_sending: bool = False
+    last_tx_send: float = 0.0
+    best_known: str | None = None
+    """The last block (or header) this peer sent us: its chain is that block's ancestry."""
+    lacks: set[str] = field(default_factory=set)
+    """Blocks this peer answered it does not have (pruned, or another branch)."""
+
+    def lacking(self, block_hash: str) -> None:
+        if len(self.lacks) > MAX_KNOWN_TXS:
+            self.lacks.clear()
+        self.lacks.add(block_hash)
+
+    def knows(self, txid: str) -> None:
+        known = self.known_txs
+        known[txid] = None
+        if len(known) > MAX_KNOWN_TXS:
+            for old in list(known)[: MAX_KNOWN_TXS // 4]:
+                del known[old]
 
     def describe(self) -> dict[str, str]:
         return {"node_id": self.node_id, "address": self.address}
@@ -89,6 +121,7 @@ class PeerTable:
         existing = self.peers.get(peer.node_id)
         if existing is not None:
             existing.height, existing.work, existing.failures = peer.height, peer.work, 0
+            existing.best_known = peer.best_known or existing.best_known
             if via is not None and self.addresses.get(via, KnownAddress(via)).seed:
                 existing.dial = via
             peer = existing
@@ -101,9 +134,14 @@ class PeerTable:
                 known.node_id, known.backoff = peer.node_id, RETRY_MIN
         return peer
 
-    def failed(self, peer: Peer, now: float) -> bool:
-        """Count a failed message; True when the peer is now dropped."""
-        peer.failures += 1
+    def failed(self, peer: Peer, now: float, refused: bool = False) -> bool:
+        """Count a failed message; True only when this dropped a connected peer.
+
+        A failure of a peer object already dropped (an old in-flight message) counts for nothing.
+        """
+        if self.peers.get(peer.node_id) is not peer:
+            return False
+        peer.failures += REFUSED_WEIGHT if refused else 1
         if peer.failures >= MAX_FAILURES:
             self.drop(peer, now)
             return True
