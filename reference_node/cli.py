@@ -17,7 +17,7 @@ from pathlib import Path
 import uvicorn
 
 from .api import create_app
-from .behaviors import PERSONAS, PersonaError
+from .behaviors import PERSONAS, PersonaError, make_persona
 from .core.params import ChainParams
 from .node import Node, NodeConfig
 from .p2p import PeerManager
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--genesis-accounts", type=int, default=100)
     p.add_argument("--reward", type=int, default=50, help="coinbase reward per block")
     p.add_argument("--prune", type=int, help="keep only the last N block bodies")
-    p.add_argument("--max-peers", type=int, default=8)
+    p.add_argument("--max-peers", type=int, default=32)
     p.add_argument("--persona", default="honest", help=f"one of: {', '.join(sorted(PERSONAS))}")
     p.add_argument(
         "--persona-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE"
@@ -86,10 +86,13 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         parser.error("--prune must keep at least 1 block body")
     if args.max_peers < 1:
         parser.error("--max-peers must be at least 1")
-    if args.persona not in PERSONAS:
-        parser.error(
-            f"unknown persona {args.persona!r}; known personas: {', '.join(sorted(PERSONAS))}"
-        )
+    persona_args = dict(args.persona_arg)
+    if len(persona_args) < len(args.persona_arg):
+        parser.error("--persona-arg: each KEY may be given once")
+    try:
+        make_persona(args.persona, persona_args)
+    except PersonaError as exc:
+        parser.error(str(exc))
     try:
         ChainParams(args.difficulty, args.genesis_accounts, args.reward)
     except ValueError as exc:
@@ -127,7 +130,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         prune=args.prune,
         max_peers=args.max_peers,
         persona=args.persona,
-        persona_args=dict(args.persona_arg),
+        persona_args=persona_args,
     )
 
 

@@ -52,7 +52,7 @@ class NodeConfig:
     genesis_accounts: int = 100
     reward: int = 50
     prune: int | None = None
-    max_peers: int = 8
+    max_peers: int = 32
     persona: str = "honest"
     persona_args: dict[str, str] = field(default_factory=dict)
 
@@ -219,6 +219,7 @@ class Node:
             self.relay.block(fresh[0], origin)
         elif tip is self.chain.best_header:
             self.relay.tip(tip.hash)
+        self.persona.on_tip(update)
 
     def _reload_mempool(self) -> None:
         dropped: list[str] = []
@@ -249,6 +250,7 @@ class Node:
             "mining_mode": self.config.mining,
             "hashrate": self.config.hashrate,
             "persona": self.persona.name,
+            "persona_stats": self.persona.stats(),
             "version": __version__,
             "genesis": self.chain.genesis.hash,
             "difficulty": self.params.difficulty,

@@ -7,6 +7,7 @@ the size limit is enforced before a body is buffered.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -32,6 +33,7 @@ log = logging.getLogger("reference_node.api")
 
 MAX_BODY = 4 * 1024 * 1024
 MAX_BLOCKS_PER_ANSWER = 64
+MAX_TXS_PER_BATCH = 1000
 BLOCK_ANSWER_BUDGET = 3 * 1024 * 1024
 
 _TX_SCHEMA = {
@@ -138,12 +140,18 @@ def create_app(node: Node, manager: PeerManager, start_background: bool = True) 
         from ..miner import Miner
 
         miner = Miner(node)
+        persona: asyncio.Task[None] | None = None
         if start_background:
             manager.start()
             miner.start()
+            persona = asyncio.create_task(node.persona.run(manager), name="persona")
         try:
             yield
         finally:
+            if persona is not None:
+                persona.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await persona
             await miner.stop()
             await manager.stop()
             node.store.close()
@@ -323,7 +331,10 @@ def create_app(node: Node, manager: PeerManager, start_background: bool = True) 
         refused = guard(request)
         if refused:
             return refused
-        tx = Transaction.from_json(_field(await read_json(request), "tx"))
+        body = await read_json(request)
+        if isinstance(body, dict) and "txs" in body:
+            return JSONResponse(take_txs(body["txs"], peer_of(request)))
+        tx = Transaction.from_json(_field(body, "tx"))
         try:
             manager.on_tx(tx, peer_of(request))
         except ValidationError as exc:
@@ -331,6 +342,25 @@ def create_app(node: Node, manager: PeerManager, start_background: bool = True) 
                 raise
             return JSONResponse({"accepted": False, "reason": exc.reason})
         return JSONResponse({"accepted": True})
+
+    def take_txs(raw: Any, origin: str | None) -> dict[str, Any]:
+        """A relayed batch `{"txs": [...]}`: each tx on its own; the answer lists the refused
+        txids (the sender offers those again later). A penalised one stops the batch (400)."""
+        if not isinstance(raw, list) or len(raw) > MAX_TXS_PER_BATCH:
+            raise_decode(f"txs must be a list of at most {MAX_TXS_PER_BATCH} transactions")
+        accepted = 0
+        rejected: list[str] = []
+        for item in raw:
+            tx = Transaction.from_json(item)
+            try:
+                manager.on_tx(tx, origin)
+            except ValidationError as exc:
+                if exc.penalty:
+                    raise
+                rejected.append(tx.txid)
+                continue
+            accepted += 1
+        return {"accepted": accepted, "rejected": rejected}
 
     @app.post("/p2p/block")
     async def p2p_block(request: Request) -> Response:
@@ -351,8 +381,13 @@ def create_app(node: Node, manager: PeerManager, start_background: bool = True) 
         refused = guard(request)
         if refused:
             return refused
-        unknown = manager.on_inv(_field(await read_json(request), "blocks"), peer_of(request))
-        return JSONResponse({"unknown": unknown})
+        body = await read_json(request)
+        answer: dict[str, Any] = {
+            "unknown": manager.on_inv(_field(body, "blocks"), peer_of(request))
+        }
+        if "txs" in body:
+            answer["want"] = manager.on_tx_inv(body["txs"], peer_of(request))
+        return JSONResponse(answer)
 
     @app.post("/p2p/getheaders")
     async def getheaders(request: Request) -> Response:

@@ -1,0 +1,143 @@
+"""A private chain: blocks mined on a branch the network does not see, released at will.
+
+Withheld blocks stay out of the node's block index (so its peers cannot fetch them through
+headers-first sync); each one gets a detached `Entry` whose parent is the previous one, which is
+all `build_block` needs to mine on top. Releasing hands the blocks to the node in order, as if just
+mined, and pushes them to every peer parents first, so even a losing tie reaches the network.
+Private blocks carry no mempool transactions: a transaction mined publicly in the meantime would
+make them invalid at release.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..core.block import Block
+from ..core.chain import ChainUpdate, Entry
+from ..core.errors import InvalidBlock
+from ..core.mining import build_block
+from ..core.tx import Transaction
+from .base import Persona, Stats, log
+from .wire import Wire
+
+if TYPE_CHECKING:
+    from ..p2p.manager import PeerManager
+
+
+class PrivateChain(Persona):
+    def __init__(self, args: dict[str, str]) -> None:
+        super().__init__(args)
+        self.branch: Entry | None = None
+        """Where the next block is mined; None mines honestly on the tip."""
+        self.withheld: list[tuple[Block, Entry]] = []
+        self.withheld_total = 0
+        self.released_total = 0
+        self.network: PeerManager | None = None
+        self.wire: Wire | None = None
+        self._releasing = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, network: PeerManager) -> None:
+        self.network = network
+        self.wire = Wire(self.node.config.node_id, self.node.config.address)
+        try:
+            await self.attack()
+        finally:
+            await self.wire.close()
+
+    async def attack(self) -> None:
+        """The persona's own loop; by default everything happens in the hooks."""
+        await asyncio.Event().wait()
+
+    def stats(self) -> Stats:
+        return {
+            "withheld": len(self.withheld),
+            "withheld_total": self.withheld_total,
+            "released_total": self.released_total,
+            "lead": self.lead(),
+        }
+
+    def lead(self) -> int:
+        """Private height minus public height (0 when mining honestly)."""
+        return 0 if self.branch is None else self.branch.height - self.node.chain.height
+
+    def private_txs(self) -> Sequence[Transaction]:
+        """Transactions of the next private block (a double spender puts its conflict here)."""
+        return ()
+
+    def template(self, block: Block) -> Block:
+        if self.branch is None:
+            return block
+        node = self.node
+        return build_block(
+            node.chain, self.branch, self.private_txs(), node.miner_address, block.header.timestamp
+        )
+
+    def publish_mined(self, block: Block) -> bool:
+        if self.branch is None or block.header.prev != self.branch.hash:
+            return True
+        parent = self.branch
+        entry = Entry(block.header, parent.height + 1, parent.work + block.header.work, parent, -1)
+        self.withheld.append((block, entry))
+        self.withheld_total += 1
+        self.branch = entry
+        self.say(
+            "withheld block %s at height %d (private lead %d)",
+            block.hash[:16],
+            entry.height,
+            self.lead(),
+        )
+        self.on_private_block()
+        return False
+
+    def on_private_block(self) -> None:
+        """A block was just added to the private chain."""
+
+    def on_tip(self, update: ChainUpdate) -> None:
+        if not self._releasing and self.branch is not None:
+            self.react()
+
+    def react(self) -> None:
+        """The public tip moved while a private branch exists: decide what to release."""
+
+    def abandon(self, why: str) -> None:
+        """Drop the private blocks and go back to mining on the public tip."""
+        self.say("abandoned %d private blocks: %s", len(self.withheld), why)
+        self.withheld.clear()
+        self.branch = self.node.chain.tip
+
+    def release(self, count: int) -> list[Block]:
+        """Publish the first `count` withheld blocks: into our chain, then pushed to every peer."""
+        blocks = [b for b, _ in self.withheld[:count]]
+        del self.withheld[:count]
+        self._releasing = True
+        try:
+            for block in blocks:
+                self.node.receive_block(block, None, source="mined", push=False)
+        except InvalidBlock as exc:
+            log.error("persona %s: own private block rejected: %s", self.name, exc)
+        finally:
+            self._releasing = False
+        self.released_total += len(blocks)
+        if not self.withheld and blocks:
+            self.branch = self.node.chain.get(blocks[-1].hash)
+        if self.network is not None and self.wire is not None and blocks:
+            dials = [p.dial for p in self.network.table.peers.values()]
+            payload: list[dict[str, Any]] = [b.to_json() for b in blocks]
+            task = asyncio.get_running_loop().create_task(self.wire.push_blocks(dials, payload))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return blocks
+
+    def synced(self) -> bool:
+        """Connected, and no peer more than a block ahead: a sound moment to fork (a block of
+        slack, or a busy network would never look synced)."""
+        chain = self.node.chain
+        peers = [] if self.network is None else list(self.network.table.peers.values())
+        return (
+            bool(peers)
+            and chain.best_header is chain.tip
+            and all(p.height <= chain.height + 1 for p in peers)
+        )

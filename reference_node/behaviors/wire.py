@@ -1,0 +1,72 @@
+"""How personas talk to peers directly: any identity, any payload, the answer's status code.
+
+The honest P2P client sends as this node and keeps its own bookkeeping (failures, drops); an
+attacker needs to speak as other identities and to see every refusal (400 invalid, 403 banned,
+429 full), so it gets this small client of its own. It imports nothing from `p2p`, which imports
+the node, which imports the personas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    from ..p2p.manager import PeerManager
+
+UNREACHABLE = 0
+"""The status reported when no HTTP answer came back."""
+
+
+def peer_dials(network: PeerManager) -> list[str]:
+    """Whom to attack: connected peers, or the configured seeds once they have all dropped us."""
+    dials = [p.dial for p in network.table.peers.values()]
+    return dials or [a.address for a in network.table.addresses.values() if a.seed]
+
+
+class Wire:
+    def __init__(self, node_id: str, address: str) -> None:
+        self.node_id = node_id
+        self.address = address
+        self.http = httpx.AsyncClient(
+            limits=httpx.Limits(max_keepalive_connections=0, max_connections=256),
+            timeout=httpx.Timeout(3.0, connect=2.0),
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def post(
+        self, dial: str, path: str, payload: Any, *, node_id: str = "", address: str = ""
+    ) -> tuple[int, Any]:
+        """POST as `node_id` (default: this node); (status, decoded answer or None)."""
+        headers = {
+            "content-type": "application/json",
+            "x-chaosnet-node": node_id or self.node_id,
+            "x-chaosnet-address": address or self.address,
+        }
+        body = json.dumps(payload).encode()
+        try:
+            response = await self.http.post(f"http://{dial}{path}", content=body, headers=headers)
+        except httpx.HTTPError:
+            return UNREACHABLE, None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        return response.status_code, answer
+
+    async def push_blocks(self, dials: Iterable[str], blocks: list[dict[str, Any]]) -> None:
+        """Send a run of blocks to each peer in order (parents first), all peers at once."""
+
+        async def one(dial: str) -> None:
+            for block in blocks:
+                status, _ = await self.post(dial, "/p2p/block", {"block": block})
+                if status in (UNREACHABLE, 403):
+                    return
+
+        await asyncio.gather(*(one(d) for d in dials))
