@@ -517,6 +517,8 @@ class PeerManager(Relay):
         while todo and peers:
             progress = False
             for peer in peers:
+                if not todo:  # an earlier peer took the last blocks
+                    break
                 if peer.requests >= REQUESTS_PER_PEER:
                     continue
                 has = self._has(peer, todo[0].height)
