@@ -348,7 +348,11 @@ def resolve(scenario: Scenario, seed: int | None = None) -> Plan:
         nodes=tuple(node_specs),
         edges=edges,
         events=tuple(events),
-        starting=tuple(n.name for n in scenario.nodes if n.starts),
+        starting=tuple(
+            n.name
+            for n in scenario.nodes
+            if n.starts and (n.name not in attackers or attackers[n.name].active_from_start)
+        ),
         honest=tuple(honest),
         link_defaults=link_defaults,
     )

@@ -125,6 +125,33 @@ def _no_invalid_blocks(a: Assertion, ev: Evidence) -> AssertionResult:
     return AssertionResult(a.name, a.kind, not bad, len(bad), "== 0 honest nodes", detail)
 
 
+def _double_spend(a: Assertion, ev: Evidence) -> AssertionResult:
+    """A payment the attacker made that reached `confirmations` and then left the honest chain.
+
+    The attacker's own /status (persona_stats) names its payments and their confirmations; whether
+    a payment survived is checked independently against the final honest chain.
+    """
+    z = int(_num(a, "confirmations"))
+    confirmations: dict[str, int] = {}
+    for r in ev.records:
+        stats = r.get("persona") if r["kind"] == "sample" else None
+        if isinstance(stats, dict) and stats.get("payment"):
+            txid = str(stats["payment"])
+            seen = int(stats.get("payment_confirmations") or 0)
+            confirmations[txid] = max(confirmations.get(txid, 0), seen)
+    final = [r for r in ev.records if r["kind"] == "final_chain"]
+    in_chain = {t for b in final[-1]["blocks"] for t in b["txids"]} if final else set()
+    deep = [t for t, c in confirmations.items() if c >= z]
+    reversed_ = [t for t in deep if t not in in_chain]
+    detail = (
+        f"{len(confirmations)} attacker payments, {len(deep)} reached {z} confirmations, "
+        f"{len(reversed_)} of those reversed in the final honest chain"
+    )
+    if not final:
+        return AssertionResult(a.name, a.kind, False, None, "== 0 reversed", "no final chain")
+    return AssertionResult(a.name, a.kind, not reversed_, len(reversed_), "== 0 reversed", detail)
+
+
 def _attacker_share(a: Assertion, ev: Evidence) -> AssertionResult:
     attacker = str(a.param("attacker"))
     limit = _num(a, "max")
@@ -174,6 +201,7 @@ EVALUATORS: dict[str, Callable[[Assertion, Evidence], AssertionResult]] = {
     "max_reorg_depth": _max_reorg_depth,
     "no_invalid_blocks": _no_invalid_blocks,
     "attacker_share": _attacker_share,
+    "double_spend": _double_spend,
     "memory": _memory,
     "survives_failures": _survives_failures,
     "height": _height,

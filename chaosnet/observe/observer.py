@@ -117,6 +117,7 @@ class Observer:
             peers=len(status.get("peers") or []),
             mempool=int(status.get("mempool_size", 0)),
         )
+        extra = {"persona": status["persona_stats"]} if status.get("persona_stats") else {}
         self.journal.record(
             "sample",
             node=name,
@@ -125,6 +126,7 @@ class Observer:
             work=view.total_work,
             peers=view.peers,
             mempool=view.mempool,
+            **extra,
         )
         return view
 

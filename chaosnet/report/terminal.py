@@ -92,7 +92,7 @@ def print_plan(console: Console, plan: Plan) -> None:
             node.role.value + (f" ({spec.persona})" if spec.persona else ""),
             f"{spec.hashrate:.0%}" if spec.mine else "-",
             ",".join(spec.neighbours),
-            "yes" if node.starts else "on join",
+            "yes" if spec.name in plan.starting else "later (join or attack start)",
         )
     console.print(nodes)
     timeline = Table(title="timeline")
