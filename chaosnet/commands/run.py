@@ -13,6 +13,7 @@ from chaosnet.backends import BACKENDS, make_backend
 from chaosnet.errors import UsageError
 from chaosnet.plan import Plan, resolve
 from chaosnet.replay import load_replay, write_replay
+from chaosnet.report.files import write_reports
 from chaosnet.report.terminal import LiveProgress, print_plan, print_verdict
 from chaosnet.runner import Runner, new_run_dir
 from chaosnet.scenario.loader import load_scenario
@@ -65,7 +66,8 @@ def run(
             result = runner.run(keep=keep)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    print_verdict(console, result)
+    write_reports(result.run_dir, result.results)
+    print_verdict(console, result.results, result.run_dir, result.log_tails)
     if keep:
         _print_keep(console, runner)
     raise typer.Exit(result.exit_code)

@@ -6,6 +6,7 @@ broken display can never break a run.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group
@@ -14,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chaosnet.plan import Plan, absolute_time
-from chaosnet.runner import Progress, RunHooks, RunResult
+from chaosnet.runner import Progress, RunHooks
 
 
 class LiveProgress(RunHooks):
@@ -117,22 +118,29 @@ def _trigger_text(trigger: object) -> str:
     return "?"
 
 
-def print_verdict(console: Console, result: RunResult) -> None:
-    table = Table(title=f"verdict: {result.verdict.upper()}")
+def print_verdict(
+    console: Console,
+    results: dict[str, Any],
+    run_dir: Path,
+    log_tails: dict[str, list[str]] | None = None,
+) -> None:
+    """The verdict table from a run's results (live, or read back by `chaosnet report`)."""
+    table = Table(title=f"verdict: {results['verdict'].upper()}")
     for col in ("assertion", "", "measured", "bound", "detail"):
         table.add_column(col)
-    for a in result.assertions:
-        mark = "[green]pass[/]" if a.passed else "[red]FAIL[/]"
-        measured = (
+    for a in results["assertions"]:
+        mark = "[green]pass[/]" if a["passed"] else "[red]FAIL[/]"
+        measured = a["measured"]
+        shown = (
             "-"
-            if a.measured is None
-            else f"{a.measured:.4g}"
-            if isinstance(a.measured, float)
-            else str(a.measured)
+            if measured is None
+            else f"{measured:.4g}"
+            if isinstance(measured, float)
+            else str(measured)
         )
-        table.add_row(a.name, mark, measured, a.bound, a.detail)
+        table.add_row(a["name"], mark, shown, a["bound"], a.get("detail", ""))
     console.print(table)
-    m = result.results["metrics"]
+    m = results["metrics"]
     prop = m["propagation"]
     console.print(
         f"height {m['final_height']} · blocks {m['blocks']} · tps {m['tps']} · "
@@ -140,10 +148,10 @@ def print_verdict(console: Console, result: RunResult) -> None:
         f"(max depth {m['reorgs']['max_depth']})",
         highlight=False,
     )
-    for node, lines in result.log_tails.items():
+    for node, lines in (log_tails or {}).items():
         console.print(f"[bold]--- last lines of {node} ---[/]")
         for line in lines[-8:]:
             console.print(line, markup=False, highlight=False)
-    if result.results.get("error"):
-        console.print(f"[red]error:[/] {result.results['error']}")
-    console.print(f"run directory: {result.run_dir}")
+    if results.get("error"):
+        console.print(f"[red]error:[/] {results['error']}")
+    console.print(f"run directory: {run_dir}")

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from junitparser import JUnitXml
 
 from tests.runs import (
     SCENARIOS,
@@ -49,6 +50,14 @@ def test_an_assertion_that_cannot_hold_exits_1_and_names_it(out: Path, tmp_path:
     assert [a["name"] for a in failed] == ["impossible height"]
     assert isinstance(failed[0]["measured"], int) and failed[0]["measured"] < 100000
     assert str(failed[0]["measured"]) in proc.stdout
+    # CI systems read the same verdict from junit.xml, and `chaosnet report` shows it again
+    run_dir = only_run_dir(out)
+    suite = next(iter(JUnitXml.fromfile(str(run_dir / "junit.xml"))))
+    failures = [case.name for case in suite if not case.is_passed]
+    assert failures == ["impossible height"]
+    again = chaosnet("report", str(run_dir), "--format", "junit", cwd=out)
+    assert again.returncode == 1
+    assert "impossible height" in again.stdout
 
 
 def applied_schedule(results: dict[str, object]) -> tuple[object, list[tuple[str, str, object]]]:
