@@ -137,6 +137,24 @@ def describe_action(action: PlannedAction) -> str:
             return f"{type(action).__name__.lower()} {args}".strip()
 
 
+def describe_trigger(trigger: Trigger) -> str:
+    """When an event fires, in words: `at 10s`, `split + 25s`, `when converged (timeout 20s)`."""
+    if isinstance(trigger, At):
+        return f"at {trigger.seconds:g}s"
+    if isinstance(trigger, After):
+        return f"{trigger.event} + {trigger.delay:g}s"
+    c = trigger.condition
+    what = " and ".join(
+        part
+        for part in (
+            "converged" if c.converged else "",
+            f"height >= {c.height}" if c.height else "",
+        )
+        if part
+    )
+    return f"when {what} (timeout {trigger.timeout:g}s)"
+
+
 # ---- topology ----------------------------------------------------------------------------------
 
 
@@ -373,8 +391,3 @@ def to_fault(settings: LinkSettings) -> LinkFault:
         loss=settings.loss or 0.0,
         bandwidth_kbps=settings.bandwidth / 1024 if settings.bandwidth else None,
     )
-
-
-def absolute_time(event: PlannedEvent) -> float | None:
-    """The planned time of an event whose trigger is absolute, else None (decided at run time)."""
-    return event.trigger.seconds if isinstance(event.trigger, At) else None

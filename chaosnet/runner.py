@@ -34,6 +34,7 @@ from chaosnet.plan import (
     PlannedEvent,
     Resume,
     SetLinks,
+    describe_trigger,
     merge_links,
     to_fault,
 )
@@ -122,7 +123,9 @@ class Runner:
         self.run_dir = run_dir
         self.hooks = hooks or RunHooks()
         self.journal = Journal(run_dir / "events.jsonl")
-        self.observer = Observer(backend, self.journal, on_sample=self._sample_hook)
+        self.observer = Observer(
+            backend, self.journal, targets=self._running, on_sample=self._sample_hook
+        )
         self.load: LoadGenerator | None = None
         self.timeline = _TimelineState()
         self.down: set[str] = set()
@@ -210,6 +213,9 @@ class Runner:
         load = self.plan.scenario.load
         wanted = list(load.targets) if load and load.targets else list(self.plan.honest)
         return [n for n in wanted if n in self.started and n not in self.down]
+
+    def _running(self) -> list[str]:
+        return [n for n in self.plan.node_names if n in self.started and n not in self.down]
 
     def running_honest(self) -> list[str]:
         return [n for n in self.plan.honest if n in self.started and n not in self.down]
@@ -620,6 +626,7 @@ class Runner:
                 {
                     "id": e.id,
                     "action": e.describe(),
+                    "trigger": describe_trigger(e.trigger) if isinstance(e, PlannedEvent) else None,
                     "origin": e.origin,
                     "planned_s": r["planned"] if r else _planned(e),
                     "actual_s": r["actual"] if r else None,

@@ -1,5 +1,6 @@
 """Watches every running node: heights, tips and work over time, first-seen time of every block,
-reorgs, and memory. Polls `/status` and `/events` (see docs/architecture.md) from a thread.
+reorgs, and memory. Polls `/status` and `/events` (see docs/architecture.md) from a thread;
+`targets` (the runner's knowledge of which nodes run) saves asking the backend every round.
 
 A node that does not answer is simply not sampled this round: crashes are the point of the tool.
 """
@@ -36,12 +37,14 @@ class Observer:
         self,
         backend: Backend,
         journal: Journal,
+        targets: Callable[[], list[str]],
         interval: float = 0.5,
-        stats_every: float = 2.0,
+        stats_every: float = 5.0,
         on_sample: Callable[[dict[str, NodeView]], None] | None = None,
     ) -> None:
         self.backend = backend
         self.journal = journal
+        self.targets = targets
         self.interval = interval
         self.stats_every = stats_every
         self.on_sample = on_sample
@@ -54,20 +57,42 @@ class Observer:
         self._thread: threading.Thread | None = None
         self._client = httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0))
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="observe")
-        self._last_stats = -1e9
+        self._stats_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="stats")
+        self._stats_thread: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="observer", daemon=True)
         self._thread.start()
+        self._stats_thread = threading.Thread(
+            target=self._stats_loop, name="observer-stats", daemon=True
+        )
+        self._stats_thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._stats_thread):
+            if thread is not None:
+                thread.join(timeout=10)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._stats_pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()
+
+    def _stats_loop(self) -> None:
+        """Memory per node on its own clock: engine stats calls can take a second each (docker),
+        and must never slow the sampling of heights and tips."""
+        while not self._stop.wait(self.stats_every):
+            try:
+                self.sample_stats()
+            except Exception as exc:
+                self.journal.record("observer_error", error=f"stats: {exc!r}")
+
+    def sample_stats(self) -> None:
+        names = self.targets()
+        for name, stats in zip(names, self._stats_pool.map(self.backend.stats, names), strict=True):
+            if stats.rss_bytes is not None:
+                self.journal.record("stats", node=name, rss=stats.rss_bytes)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -80,18 +105,11 @@ class Observer:
 
     # -- one round --------------------------------------------------------------------------------
 
-    def poll_once(self, names: Iterable[str] | None = None) -> None:
-        running = [n for n in (names or self.backend.node_names()) if self.backend.is_running(n)]
-        for view in self._pool.map(self._poll_node, running):
+    def poll_once(self) -> None:
+        for view in self._pool.map(self._poll_node, self.targets()):
             if view is not None:
                 with self._lock:
                     self.latest[view.name] = view
-        if self.journal.now() - self._last_stats >= self.stats_every:
-            self._last_stats = self.journal.now()
-            for name in running:
-                stats = self.backend.stats(name)
-                if stats.rss_bytes is not None:
-                    self.journal.record("stats", node=name, rss=stats.rss_bytes)
         if self.on_sample is not None:
             try:
                 self.on_sample(self.snapshot())

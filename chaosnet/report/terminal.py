@@ -14,7 +14,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from chaosnet.plan import Plan, absolute_time
+from chaosnet.plan import Plan, describe_trigger
 from chaosnet.runner import Progress, RunHooks
 
 
@@ -100,22 +100,8 @@ def print_plan(console: Console, plan: Plan) -> None:
     for col in ("id", "when", "action", "origin"):
         timeline.add_column(col)
     for event in plan.events:
-        at = absolute_time(event)
-        when = f"{at:g}s" if at is not None else _trigger_text(event.trigger)
-        timeline.add_row(event.id, when, event.describe(), event.origin)
+        timeline.add_row(event.id, describe_trigger(event.trigger), event.describe(), event.origin)
     console.print(timeline)
-
-
-def _trigger_text(trigger: object) -> str:
-    from chaosnet.scenario.model import After, When
-
-    if isinstance(trigger, After):
-        return f"{trigger.event} + {trigger.delay:g}s"
-    if isinstance(trigger, When):
-        c = trigger.condition
-        what = "converged" if c.converged else f"height >= {c.height}"
-        return f"when {what} (timeout {trigger.timeout:g}s)"
-    return "?"
 
 
 def print_verdict(

@@ -6,6 +6,7 @@ isolation and fault tests do not depend on the reference node; the chain test us
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -47,5 +48,6 @@ def images() -> Iterator[None]:
         )
         client.images.build(path=ctx, tag=STAND_IN_IMAGE, labels={"chaosnet": "1"}, rm=True)
     yield
-    client.images.remove(STAND_IN_IMAGE, force=True)
+    with contextlib.suppress(docker.errors.ImageNotFound):  # another session may share the tag
+        client.images.remove(STAND_IN_IMAGE, force=True)
     client.close()

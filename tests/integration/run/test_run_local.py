@@ -61,9 +61,10 @@ def test_an_assertion_that_cannot_hold_exits_1_and_names_it(out: Path, tmp_path:
 
 
 def applied_schedule(results: dict[str, object]) -> tuple[object, list[tuple[str, str, object]]]:
+    """The faults a run applied: ids, actions and when each was planned to fire."""
     timeline = results["timeline"]
     assert isinstance(timeline, list)
-    applied = [(e["id"], e["action"], e["planned_s"]) for e in timeline if e["status"] == "done"]
+    applied = [(e["id"], e["action"], e["trigger"]) for e in timeline if e["status"] == "done"]
     return results["schedule_digest"], applied
 
 
