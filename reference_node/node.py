@@ -149,6 +149,12 @@ class Node:
             return update
         self._commit(update, source, origin, push=push)
         self._adopt_orphans(block.hash)
+        if any(entry.hash == block.hash for entry in update.invalidated):
+            # it passed the context-free checks but broke the chain state when it connected
+            # (a double spend, an overspend): as much the sender's fault as a bad signature
+            self.metrics.invalid_messages.inc()
+            log.warning("block %s from %s broke the chain state", block.hash[:16], origin or source)
+            raise InvalidBlock("bad-state", f"block {block.hash} breaks the account state")
         return update
 
     def receive_headers(self, headers: Sequence[Header]) -> ChainUpdate:
