@@ -34,9 +34,10 @@ import httpx
 from docker.errors import APIError, NotFound
 
 import docker
-from chaosnet.backends.base import ChainSpec, Endpoint, LinkFault, NodeSpec, NodeStats
+from chaosnet.backends.base import ChainSpec, Endpoint, NodeSpec, NodeStats
 from chaosnet.backends.command import node_args
 from chaosnet.backends.images import NODE_IMAGE, TOXIPROXY_IMAGE, ensure_images
+from chaosnet.backends.links import ToxiproxyLinks, link_name
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient, wait_until_answers
 from docker import DockerClient
@@ -50,10 +51,6 @@ LABEL = "chaosnet"
 RUN_LABEL = "chaosnet.run"
 
 
-def link_name(src: str, dst: str) -> str:
-    return f"{src}->{dst}"
-
-
 @dataclass
 class _Node:
     spec: NodeSpec
@@ -62,7 +59,7 @@ class _Node:
     network: Any = None
 
 
-class DockerBackend:
+class DockerBackend(ToxiproxyLinks):
     """Containers on one Docker engine; see the module docstring for the layout."""
 
     name = "docker"
@@ -286,21 +283,6 @@ class DockerBackend:
 
     # -- links ------------------------------------------------------------------------------
 
-    def set_link(self, src: str, dst: str, fault: LinkFault) -> None:
-        self._need_client().set_fault(self._link(src, dst), fault)
-
-    def set_link_enabled(self, src: str, dst: str, enabled: bool) -> None:
-        self._need_client().set_enabled(self._link(src, dst), enabled)
-
-    def link_bytes(self) -> dict[tuple[str, str], int]:
-        carried = self._need_client().link_bytes()
-        return {pair: carried.get(link_name(*pair), 0) for pair in self._proxies}
-
-    def _link(self, src: str, dst: str) -> str:
-        if (src, dst) not in self._proxies:
-            raise BackendError(f"no link {src}->{dst}; nodes are {sorted(self._nodes)}")
-        return link_name(src, dst)
-
     # -- observation ------------------------------------------------------------------------
 
     def endpoint(self, name: str) -> Endpoint:
@@ -390,11 +372,6 @@ class DockerBackend:
             return self._nodes[name]
         except KeyError:
             raise BackendError(f"unknown node {name!r}; nodes are {sorted(self._nodes)}") from None
-
-    def _need_client(self) -> ToxiproxyClient:
-        if self._client is None:
-            raise BackendError("the docker backend is not set up (call setup first)")
-        return self._client
 
     def _need_docker(self) -> DockerClient:
         if self._docker is None:

@@ -32,8 +32,9 @@ import httpx
 import psutil
 
 from chaosnet import tools
-from chaosnet.backends.base import ChainSpec, Endpoint, LinkFault, NodeSpec, NodeStats
+from chaosnet.backends.base import ChainSpec, Endpoint, NodeSpec, NodeStats
 from chaosnet.backends.command import node_args
+from chaosnet.backends.links import ToxiproxyLinks, link_name
 from chaosnet.backends.ports import free_ports
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient, ToxiproxyServer
@@ -41,10 +42,6 @@ from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient, ToxiproxyServe
 HOST = "127.0.0.1"
 PIDS_FILE = "pids.json"
 POPULATE_CHUNK = 200
-
-
-def link_name(src: str, dst: str) -> str:
-    return f"{src}->{dst}"
 
 
 @dataclass
@@ -64,7 +61,7 @@ class _Node:
         return self.process is not None and self.process.poll() is None
 
 
-class LocalBackend:
+class LocalBackend(ToxiproxyLinks):
     """Processes on this machine; see the module docstring for the layout of a run dir."""
 
     name = "local"
@@ -264,21 +261,6 @@ class LocalBackend:
 
     # -- links ------------------------------------------------------------------------------
 
-    def set_link(self, src: str, dst: str, fault: LinkFault) -> None:
-        self._need_client().set_fault(self._link(src, dst), fault)
-
-    def set_link_enabled(self, src: str, dst: str, enabled: bool) -> None:
-        self._need_client().set_enabled(self._link(src, dst), enabled)
-
-    def link_bytes(self) -> dict[tuple[str, str], int]:
-        carried = self._need_client().link_bytes()
-        return {pair: carried.get(link_name(*pair), 0) for pair in self._proxies}
-
-    def _link(self, src: str, dst: str) -> str:
-        if (src, dst) not in self._proxies:
-            raise BackendError(f"no link {src}->{dst}; nodes are {sorted(self._nodes)}")
-        return link_name(src, dst)
-
     # -- observation ------------------------------------------------------------------------
 
     def endpoint(self, name: str) -> Endpoint:
@@ -382,11 +364,6 @@ class LocalBackend:
         if not node.alive():
             raise BackendError(f"node {name!r} is not running")
         return node
-
-    def _need_client(self) -> ToxiproxyClient:
-        if self._client is None:
-            raise BackendError("the local backend is not set up (call setup first)")
-        return self._client
 
     def _need_run_dir(self) -> Path:
         if self._run_dir is None:
