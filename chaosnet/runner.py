@@ -131,7 +131,7 @@ class Runner:
         self.down: set[str] = set()
         self.started: set[str] = set()
         self.phase = "setup"
-        self.results_extra: dict[str, Any] = {}
+        self.invalid_chains: dict[str, str] = {}  # honest node → why its final chain is invalid
 
     # -- the phases -----------------------------------------------------------------------------
 
@@ -472,7 +472,6 @@ class Runner:
     def _record_final_chains(self, nodes: list[str]) -> None:
         """Fetch and re-validate each honest node's chain; journal the best one with its txids."""
         views = self.observer.snapshot()
-        self.invalid_chains: dict[str, str] = {}
         best: tuple[int, str] | None = None
         by_tip: dict[str, list[Any]] = {}
         with httpx.Client(timeout=5.0) as client:
@@ -516,7 +515,7 @@ class Runner:
             running_at_end=list(ends[-1]["running"]) if ends else [],
             event_times=dict(self.timeline.fired),
             scenario_end=self.plan.scenario.duration,
-            invalid_chains=getattr(self, "invalid_chains", {}),
+            invalid_chains=self.invalid_chains,
         )
         results = evaluate(self.plan.scenario.assertions, evidence)
         for r in results:
