@@ -6,6 +6,7 @@ data. The local backend is the default; the exit code only depends on it.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from dataclasses import dataclass
 
@@ -41,7 +42,17 @@ def check_toxiproxy() -> Check:
 
 
 def check_node_binary() -> Check:
+    """The reference node must start, not only exist: `--help` imports all of it."""
     cmd = tools.node_command()
+    try:
+        done = subprocess.run(
+            [*cmd, "--help"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("local", "chaosnet-node", False, f"does not start: {exc}", "make install")
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1][:120]
+        return Check("local", "chaosnet-node", False, f"fails: {last}", "make install")
     return Check("local", "chaosnet-node", True, " ".join(cmd))
 
 
