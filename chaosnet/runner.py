@@ -374,14 +374,12 @@ class Runner:
                     self._mark_up(node, "resumed")
             case Join(node=node):
                 b.start_node(node)
-                self.started.add(node)
                 self._mark_up(node, "joined")
             case Leave(node=node):
                 b.stop_node(node)
                 self._mark_down(node, "stopped")
             case AttackStart(attacker=name):
                 b.start_node(name)
-                self.started.add(name)
                 self._mark_up(name, "attack started")
             case AttackStop(attacker=name):
                 b.stop_node(name)
@@ -428,6 +426,7 @@ class Runner:
         self.journal.record("node_state", node=node, state=state)
 
     def _mark_up(self, node: str, state: str) -> None:
+        self.started.add(node)  # a node that joins or whose attack starts runs from now on
         self.down.discard(node)
         self.timeline.faults.pop(f"down {node}", None)
         self.journal.record("node_state", node=node, state=state)
