@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from enum import Enum
 from typing import Any
 
-from chaosnet.backends.base import ChainSpec, LinkFault, NodeSpec
 from chaosnet.scenario.model import (
     Action,
     After,
@@ -31,6 +30,7 @@ from chaosnet.scenario.model import (
     TopologyKind,
     Trigger,
 )
+from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
 
 Pair = tuple[str, str]
 

@@ -19,7 +19,7 @@ import httpx
 
 from chaosnet import __version__
 from chaosnet.assertions.evaluate import AssertionResult, Evidence, evaluate, unsupported
-from chaosnet.backends.base import Backend, CpuLimiter, LinkFault
+from chaosnet.backends.base import Backend, CpuLimiter
 from chaosnet.errors import ChaosnetError, UsageError
 from chaosnet.journal import Journal
 from chaosnet.load.generator import LoadGenerator
@@ -54,6 +54,7 @@ from chaosnet.scenario.model import (
     Restart,
     When,
 )
+from chaosnet.specs import LinkFault
 from reference_node.core.keys import address_of, miner_key
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chaosnet.backends.base import ChainSpec, NodeSpec
+from chaosnet.specs import ChainSpec, NodeSpec
 
 
 def chain_args(chain: ChainSpec) -> list[str]:

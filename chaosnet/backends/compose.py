@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 
 import yaml
 
-from chaosnet.backends.base import ChainSpec, NodeSpec
 from chaosnet.backends.command import node_args
 from chaosnet.backends.images import NODE_IMAGE
+from chaosnet.specs import ChainSpec, NodeSpec
 
 BASE_PORT = 8001
 

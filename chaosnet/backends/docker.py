@@ -34,12 +34,12 @@ import httpx
 from docker.errors import APIError, NotFound
 
 import docker
-from chaosnet.backends.base import ChainSpec, Endpoint, NodeSpec, NodeStats
 from chaosnet.backends.command import node_args
 from chaosnet.backends.images import NODE_IMAGE, TOXIPROXY_IMAGE, ensure_images
 from chaosnet.backends.links import ToxiproxyLinks, link_name
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient, wait_until_answers
+from chaosnet.specs import ChainSpec, Endpoint, NodeSpec, NodeStats
 from docker import DockerClient
 
 NODE_PORT = 8000

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaosnet.backends.base import LinkFault
 from chaosnet.errors import BackendError
 from chaosnet.faults.toxiproxy import ToxiproxyClient
+from chaosnet.specs import LinkFault
 
 
 def link_name(src: str, dst: str) -> str:

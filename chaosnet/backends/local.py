@@ -32,12 +32,12 @@ import httpx
 import psutil
 
 from chaosnet import tools
-from chaosnet.backends.base import ChainSpec, Endpoint, NodeSpec, NodeStats
 from chaosnet.backends.command import node_args
 from chaosnet.backends.links import ToxiproxyLinks, link_name
 from chaosnet.backends.ports import free_ports
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient, ToxiproxyServer
+from chaosnet.specs import ChainSpec, Endpoint, NodeSpec, NodeStats
 
 HOST = "127.0.0.1"
 PIDS_FILE = "pids.json"

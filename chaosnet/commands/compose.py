@@ -6,11 +6,11 @@ from pathlib import Path
 
 import typer
 
-from chaosnet.backends.base import ChainSpec, NodeSpec
 from chaosnet.backends.compose import compose_file, ring_topology
 from chaosnet.errors import UsageError
 from chaosnet.plan import resolve
 from chaosnet.scenario import load_scenario
+from chaosnet.specs import ChainSpec, NodeSpec
 
 
 def compose(

@@ -26,9 +26,9 @@ from urllib.parse import quote
 import httpx
 
 from chaosnet import tools
-from chaosnet.backends.base import LinkFault
 from chaosnet.backends.ports import free_ports
 from chaosnet.errors import BackendError, HarnessFault
+from chaosnet.specs import LinkFault
 
 DEFAULT_TIMEOUT = 5.0
 

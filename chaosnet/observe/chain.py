@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from chaosnet.backends.base import ChainSpec
+from chaosnet.specs import ChainSpec
 from reference_node.core.block import Block
 from reference_node.core.chain import ChainState, MemorySource
 from reference_node.core.errors import NodeError

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 import docker
-from chaosnet.backends.base import ChainSpec, LinkFault, NodeSpec
 from chaosnet.backends.docker import DockerBackend, remove_labelled
+from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
 
 RING = [NodeSpec("n1", ("n2", "n3")), NodeSpec("n2", ("n1", "n3")), NodeSpec("n3", ("n1", "n2"))]
 

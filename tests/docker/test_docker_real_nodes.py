@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from chaosnet.backends.base import ChainSpec, NodeSpec
 from chaosnet.backends.docker import DockerBackend
+from chaosnet.specs import ChainSpec, NodeSpec
 
 CHAIN = ChainSpec(difficulty=8, block_interval=0.5, seed=5)
 NODES = [

@@ -14,9 +14,9 @@ import httpx
 import psutil
 import pytest
 
-from chaosnet.backends.base import ChainSpec, LinkFault, NodeSpec
 from chaosnet.backends.local import LocalBackend, kill_leftovers
 from chaosnet.errors import BackendError
+from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
 
 RING = [
     NodeSpec("n1", ("n2", "n3"), mine=True, hashrate=0.5),
@@ -141,7 +141,7 @@ def test_leftovers_of_a_killed_chaosnet_are_killed_from_pids_json(tmp_path: Path
     script = (
         "import sys; from pathlib import Path\n"
         "from chaosnet.backends.local import LocalBackend\n"
-        "from chaosnet.backends.base import ChainSpec, NodeSpec\n"
+        "from chaosnet.specs import ChainSpec, NodeSpec\n"
         f"b = LocalBackend(node_command={STAND_IN!r})\n"
         "b.setup(Path(sys.argv[1]), ChainSpec(), [NodeSpec('n1', ()), NodeSpec('n2', ())])\n"
         "b.start_nodes(['n1', 'n2'])\n"

@@ -12,8 +12,8 @@ import psutil
 import pytest
 
 from chaosnet import tools
-from chaosnet.backends.base import ChainSpec, NodeSpec
 from chaosnet.backends.local import LocalBackend
+from chaosnet.specs import ChainSpec, NodeSpec
 
 
 def real_node_available() -> bool:

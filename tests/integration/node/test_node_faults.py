@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from chaosnet import tools
-from chaosnet.backends.base import ChainSpec, LinkFault, NodeSpec
 from chaosnet.backends.local import LocalBackend
+from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
 from reference_node.core.keys import account_address, account_key
 from reference_node.core.tx import make_transfer
 

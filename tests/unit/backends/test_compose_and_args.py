@@ -9,12 +9,12 @@ from pathlib import Path
 
 import yaml
 
-from chaosnet.backends.base import ChainSpec, NodeSpec
 from chaosnet.backends.command import node_args
 from chaosnet.backends.compose import compose_file, ring_topology
 from chaosnet.backends.ports import ephemeral_range, free_ports
 from chaosnet.plan import resolve
 from chaosnet.scenario import load_scenario
+from chaosnet.specs import ChainSpec, NodeSpec
 from tests.runs import SCENARIOS
 
 

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from chaosnet.backends.base import LinkFault
 from chaosnet.backends.ports import free_ports
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.faults.toxiproxy import (
@@ -21,6 +20,7 @@ from chaosnet.faults.toxiproxy import (
     parse_proxy_bytes,
     toxics_for,
 )
+from chaosnet.specs import LinkFault
 
 
 def _proxy(client: ToxiproxyClient, upstream: str, name: str = "a->b") -> str:
