@@ -1,0 +1,109 @@
+"""Closed forms that attack runs are measured against, and the interval that says "agrees".
+
+A measured rate only means something beside what theory expects for the model the persona
+follows. Each function names its source; `tests/unit/test_theory.py` checks them against the
+published tables.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+Z_95 = 1.959963984540054  # two-sided 95 % normal quantile
+
+
+def _check_share(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1], got {value}")
+
+
+def double_spend_nakamoto(q: float, z: int) -> float:
+    """Nakamoto (2008, §11): the chance an attacker with hashrate share `q` ever catches up
+    from `z` blocks behind, with its progress while the merchant waits modelled as Poisson
+    with mean z·q/p."""
+    _check_share("q", q)
+    p = 1.0 - q
+    if q >= p:
+        return 1.0
+    mean = z * q / p
+    caught = 0.0
+    for k in range(z + 1):
+        poisson = math.exp(-mean) * mean**k / math.factorial(k)
+        caught += poisson * (1.0 - (q / p) ** (z - k))
+    return 1.0 - caught
+
+
+def double_spend_rosenfeld(q: float, z: int) -> float:
+    """Rosenfeld (2012, "Analysis of hashrate-based double-spending"): the attacker mines its
+    private branch from the moment of the payment, so its progress by the merchant's z-th
+    confirmation is negative-binomial rather than Poisson; it must then end strictly longer than
+    the public chain (no pre-mined block) and never gives up."""
+    _check_share("q", q)
+    p = 1.0 - q
+    if q >= p:
+        return 1.0
+    if z == 0:
+        return 1.0
+    total = 0.0
+    for m in range(z + 1):
+        total += math.comb(m + z - 1, m) * (p**z * q**m - q**z * p**m)
+    return 1.0 - total
+
+
+def selfish_revenue(alpha: float, gamma: float) -> float:
+    """Eyal and Sirer (2014, eq. 8): the selfish pool's share of main-chain blocks with hashrate
+    share `alpha`, when a share `gamma` of honest mining builds on its block during a tie."""
+    _check_share("alpha", alpha)
+    _check_share("gamma", gamma)
+    a, g = alpha, gamma
+    numerator = a * (1 - a) ** 2 * (4 * a + g * (1 - 2 * a)) - a**3
+    denominator = 1 - a * (1 + (2 - a) * a)
+    return numerator / denominator
+
+
+def selfish_threshold(gamma: float) -> float:
+    """Eyal and Sirer: above this hashrate share selfish mining beats honest mining."""
+    _check_share("gamma", gamma)
+    return (1 - gamma) / (3 - 2 * gamma)
+
+
+def stale_rate(delay: float, interval: float) -> float:
+    """Decker and Wattenhofer (2013): the share of blocks that go stale when a block takes
+    `delay` seconds to propagate and blocks come every `interval` seconds on average."""
+    if delay < 0 or interval <= 0:
+        raise ValueError(f"need delay >= 0 and interval > 0, got {delay}, {interval}")
+    return 1.0 - math.exp(-delay / interval)
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, int | float) and self.low <= value <= self.high
+
+
+def wilson_interval(successes: int, trials: int, z: float = Z_95) -> Interval:
+    """The Wilson score interval for a binomial rate: honest near 0 and 1, where the
+    normal approximation claims certainty it does not have."""
+    if trials <= 0 or not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials and trials > 0, got {successes}/{trials}")
+    rate = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (rate + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(rate * (1 - rate) / trials + z * z / (4 * trials * trials)) / denominator
+    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+
+
+def expected_rate_interval(expected: float, trials: int, z: float = Z_95) -> Interval:
+    """Where a measured rate over `trials` lands 95 % of the time if `expected` is the truth:
+    the acceptance region of `expect_rate`. Exact binomial tail bounds would be tighter at very
+    small rates; the normal band is widened to at least one success so rare events stay testable."""
+    _check_share("expected", expected)
+    if trials <= 0:
+        raise ValueError(f"trials must be positive, got {trials}")
+    half = z * math.sqrt(expected * (1 - expected) / trials)
+    half = max(half, 1.0 / trials)
+    return Interval(max(0.0, expected - half), min(1.0, expected + half))
