@@ -271,7 +271,7 @@ class Network:
         try:
             yield
         except (ChaosnetError, OSError) as exc:
-            raise HarnessFault(f"{exc} while {what}") from exc
+            raise HarnessFault(f"{exc} — while {what}") from exc
 
 
 _HANDLERS: dict[type, Callable[[Network, Any], FollowUp | None]] = {
