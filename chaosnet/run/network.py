@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chaosnet.backends.base import Backend, CpuLimiter
-from chaosnet.errors import ChaosnetError, HarnessFault
+from chaosnet.errors import HarnessFault
 from chaosnet.journal import Journal
 from chaosnet.observe.metrics import UP_STATES
 from chaosnet.plan import (
@@ -270,7 +270,7 @@ class Network:
         """Relabel a backend failure as the harness failing, saying what it was doing."""
         try:
             yield
-        except (ChaosnetError, OSError) as exc:
+        except Exception as exc:  # whatever a backend raises here, it is the harness failing
             raise HarnessFault(f"{exc} — while {what}") from exc
 
 
