@@ -163,21 +163,24 @@ class Runner:
         """Fire each event when it is due, until the scenario's duration is over."""
         self._phase("timeline")
         try:
-            while True:
-                now = self.journal.now()
-                due = self.schedule.next_due(now, self._holds)
-                if isinstance(due, Fire):
-                    self._fire(due)
-                elif isinstance(due, TimedOut):
-                    self.journal.record(
-                        "event", id=due.event.id, status="timeout", detail=due.reason
-                    )
-                elif self.schedule.over(now):
-                    return
-                else:
-                    time.sleep(min(TIMELINE_TICK, self.schedule.duration - now))
-        finally:
-            self.schedule.abandon("the run ended first")
+            self._timeline_loop()
+        except BaseException:
+            self.schedule.abandon("not reached: the run stopped first")
+            raise
+        self.schedule.abandon("the run ended first")
+
+    def _timeline_loop(self) -> None:
+        while True:
+            now = self.journal.now()
+            due = self.schedule.next_due(now, self._holds)
+            if isinstance(due, Fire):
+                self._fire(due)
+            elif isinstance(due, TimedOut):
+                self.journal.record("event", id=due.event.id, status="timeout", detail=due.reason)
+            elif self.schedule.over(now):
+                return
+            else:
+                time.sleep(min(TIMELINE_TICK, self.schedule.duration - now))
 
     def _settle(self) -> None:
         """Wait (bounded) for the honest nodes to agree, then journal what they ended on."""

@@ -173,7 +173,10 @@ def test_a_harness_fault_mid_timeline_ends_the_run_as_an_error(tmp_path: Path) -
     assert result.results["duration_s"] < spec.duration
     events = timeline(result)
     assert events["split"]["status"] == "failed" and "n1->n4" in events["split"]["detail"]
-    assert events["heal"]["status"] == "pending"
+    assert (events["heal"]["status"], events["heal"]["detail"]) == (
+        "pending",
+        "not reached: the run stopped first",
+    )
     assert backend.torn_down and (tmp_path / "results.json").exists()
     assert [r["status"] for r in kinds(tmp_path, "event")] == ["failed"]
     assert "settle" not in [r["phase"] for r in kinds(tmp_path, "phase")]
