@@ -6,6 +6,7 @@ Each run lasts a fraction of a second of scenario time; the assertions are about
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +178,9 @@ def test_a_harness_fault_mid_timeline_ends_the_run_as_an_error(tmp_path: Path) -
         "pending",
         "not reached: the run stopped first",
     )
-    assert backend.torn_down and (tmp_path / "results.json").exists()
+    assert backend.torn_down
+    written = json.loads((tmp_path / "results.json").read_text())
+    assert (written["verdict"], written["exit_code"], written["error"]) == ("error", 2, error)
     assert [r["status"] for r in kinds(tmp_path, "event")] == ["failed"]
     assert "settle" not in [r["phase"] for r in kinds(tmp_path, "phase")]
 
