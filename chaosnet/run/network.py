@@ -83,8 +83,10 @@ class Network:
         return [n for n in self.plan.honest if self.is_running(n)]
 
     def faults_in_force(self) -> list[str]:
-        down = [f"{n} {s}" for n, s in self.state.items() if s not in UP_STATES]
-        return [*self._labels.values(), *(f"{n} slow" for n in sorted(self.slowed)), *down]
+        """For the progress display; asked from the observer's thread, hence the copies."""
+        down = [f"{n} {s}" for n, s in list(self.state.items()) if s not in UP_STATES]
+        slow = [f"{n} slow" for n in sorted(list(self.slowed))]
+        return [*list(self._labels.values()), *slow, *down]
 
     # -- before the timeline ----------------------------------------------------------------
 
