@@ -11,6 +11,9 @@ from chaosnet.journal import Journal
 from chaosnet.plan import Resume, resolve
 from chaosnet.run.network import FollowUp, Network, Skipped, describe_fault
 from chaosnet.scenario.model import (
+    Attacker,
+    AttackStart,
+    AttackStop,
     Crash,
     Join,
     Leave,
@@ -19,6 +22,7 @@ from chaosnet.scenario.model import (
     NodeDef,
     Pause,
     Restart,
+    Role,
     Scenario,
 )
 from chaosnet.specs import ChainSpec, LinkFault
@@ -107,6 +111,27 @@ def test_join_and_leave(network: Network) -> None:
     with pytest.raises(Skipped, match="n4 is stopped"):
         network.apply(Leave("n4"))
     assert network.state["n4"] == "stopped"
+
+
+def test_an_attack_starts_and_stops_once(tmp_path: Path, backend: FakeBackend) -> None:
+    scenario = Scenario(
+        name="attack",
+        duration=10.0,
+        nodes=(NodeDef("n1"), NodeDef("n2"), NodeDef("evil", role=Role.ATTACKER)),
+        attackers=(Attacker("evil", "selfish", active_from_start=False),),
+    )
+    plan = resolve(scenario)
+    backend.setup(tmp_path, ChainSpec(difficulty=4), list(plan.nodes))
+    network = Network(plan, backend, Journal(tmp_path / "events.jsonl"))
+    network.start_all()
+    network.mark_all_started()
+    assert network.running() == ["n1", "n2"]
+    network.apply(AttackStart("evil"))
+    with pytest.raises(Skipped, match="evil is already running"):
+        network.apply(AttackStart("evil"))
+    network.apply(AttackStop("evil"))
+    assert network.state["evil"] == "attack stopped" and not backend.nodes["evil"].running
+    assert network.running_honest() == ["n1", "n2"]
 
 
 def test_anything_the_backend_raises_is_a_harness_fault_saying_what_was_being_done(
