@@ -187,15 +187,13 @@ def test_a_harness_fault_mid_timeline_ends_the_run_as_an_error(tmp_path: Path) -
 
 def test_a_node_that_cannot_restart_is_a_harness_error_naming_the_event(tmp_path: Path) -> None:
     backend = FakeBackend()
-    spec = scenario(Event(At(0.05), Crash("n2", restart_after=0.05)), duration=30.0)
-    runner = Runner(resolve(spec), backend, tmp_path, transport=backend.transport)
-    # the node started once; from now on its binary cannot start
-    backend.fail(
+    backend.fail(  # n2 started once; after its crash, its binary cannot start again
         "start_node",
         BackendError("node 'n2' exited with code 1 while starting"),
-        when=lambda name: any(c == ("kill_node", "n2") for c in backend.calls),
+        when=lambda name: ("kill_node", name) in backend.calls,
     )
-    result = runner.run()
+    spec = scenario(Event(At(0.05), Crash("n2", restart_after=0.05)), duration=30.0)
+    result, backend = run(tmp_path, spec, backend)
     assert (result.verdict, result.exit_code) == ("error", 2)
     assert "while restarting n2 (event #0.restart)" in result.results["error"]
     assert timeline(result)["#0.restart"]["status"] == "failed"
