@@ -5,6 +5,10 @@ ChaosnetError                 root: the CLI prints the message and exits 2
 ├── BackendError              a backend cannot do what was asked (engine down, binary missing)
 │   └── HarnessFault          the harness itself misbehaved (a hung Toxiproxy call, a lost child)
 └── UsageError                flags that contradict each other, a run dir that does not exist
+
+Whatever a backend raises while the runner applies a timeline action is relabelled HarnessFault
+(`chaosnet.run.network`), naming the action: it ends the run with the verdict `error`, never
+`fail`, because a fault that did not happen says nothing about the network under test.
 """
 
 from __future__ import annotations

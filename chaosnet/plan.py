@@ -19,6 +19,7 @@ from chaosnet.scenario.model import (
     Action,
     After,
     At,
+    Attacker,
     Chaos,
     Crash,
     Heal,
@@ -292,40 +293,63 @@ def expand_chaos(
 def resolve(scenario: Scenario, seed: int | None = None) -> Plan:
     """Resolve a scenario into a plan; `seed` overrides the scenario's own."""
     seed = scenario.seed if seed is None else seed
-    rng = random.Random(seed)
-    names = list(scenario.node_names)
+    rng = random.Random(seed)  # drawn from in this order: topology, then each chaos event
     edges = resolve_edges(scenario, rng)
+    honest = tuple(n.name for n in scenario.nodes if n.role is not Role.ATTACKER)
     attackers = {a.name: a for a in scenario.attackers}
+    return Plan(
+        scenario=scenario,
+        seed=seed,
+        chain=_chain_spec(scenario, seed),
+        nodes=_node_specs(scenario, edges),
+        edges=edges,
+        events=_planned_events(scenario, edges, honest, rng),
+        starting=tuple(
+            n.name
+            for n in scenario.nodes
+            if n.starts and (n.name not in attackers or attackers[n.name].active_from_start)
+        ),
+        honest=honest,
+        link_defaults=_link_defaults(scenario),
+    )
 
-    neighbours: dict[str, list[str]] = {n: [] for n in names}
+
+def _node_specs(scenario: Scenario, edges: tuple[Pair, ...]) -> tuple[NodeSpec, ...]:
+    """Each node as a backend starts it: its neighbours, whether it mines, its persona."""
+    attackers = {a.name: a for a in scenario.attackers}
+    neighbours: dict[str, list[str]] = {n: [] for n in scenario.node_names}
     for a, b in edges:
         neighbours[a].append(b)
         neighbours[b].append(a)
-
-    node_specs = []
+    specs = []
     for node in scenario.nodes:
         attacker = attackers.get(node.name)
-        persona_args: list[tuple[str, str]] = []
-        if attacker is not None:
-            for key in ("victim", "confirmations", "identities"):
-                value = getattr(attacker, key)
-                if value is not None:
-                    persona_args.append((key, str(value)))
-            persona_args.extend(attacker.params)
-        mines = node.role in (Role.MINER, Role.ATTACKER) and node.hashrate > 0
-        node_specs.append(
+        specs.append(
             NodeSpec(
                 name=node.name,
                 neighbours=tuple(sorted(neighbours[node.name])),
-                mine=mines,
+                mine=node.role in (Role.MINER, Role.ATTACKER) and node.hashrate > 0,
                 hashrate=node.hashrate,
                 persona=attacker.persona if attacker else None,
-                persona_args=tuple(persona_args),
+                persona_args=_persona_args(attacker) if attacker else (),
                 prune=node.prune,
             )
         )
+    return tuple(specs)
 
-    chain = ChainSpec(
+
+def _persona_args(attacker: Attacker) -> tuple[tuple[str, str], ...]:
+    args: list[tuple[str, str]] = []
+    for key in ("victim", "confirmations", "identities"):
+        value = getattr(attacker, key)
+        if value is not None:
+            args.append((key, str(value)))
+    args.extend(attacker.params)
+    return tuple(args)
+
+
+def _chain_spec(scenario: Scenario, seed: int) -> ChainSpec:
+    return ChainSpec(
         difficulty=scenario.chain.difficulty,
         block_interval=scenario.chain.block_interval,
         mining=scenario.chain.mining.value,
@@ -334,21 +358,30 @@ def resolve(scenario: Scenario, seed: int | None = None) -> Plan:
         seed=seed,
     )
 
+
+def _link_defaults(scenario: Scenario) -> dict[Pair, LinkFault]:
+    """Every directed link's settings before any fault: the scenario's, then its overrides."""
     default = to_fault(scenario.links)
+    names = scenario.node_names
     link_defaults: dict[Pair, LinkFault] = {}
     for a in names:
         for b in names:
-            if a != b:
-                settings = scenario.links
-                for override in scenario.link_overrides:
-                    if a in override.sources and b in override.targets:
-                        settings = merge_links(settings, override.settings)
-                link_defaults[(a, b)] = (
-                    to_fault(settings) if settings != scenario.links else default
-                )
+            if a == b:
+                continue
+            settings = scenario.links
+            for override in scenario.link_overrides:
+                if a in override.sources and b in override.targets:
+                    settings = merge_links(settings, override.settings)
+            link_defaults[(a, b)] = to_fault(settings) if settings != scenario.links else default
+    return link_defaults
 
+
+def _planned_events(
+    scenario: Scenario, edges: tuple[Pair, ...], honest: tuple[str, ...], rng: random.Random
+) -> tuple[PlannedEvent, ...]:
+    """The timeline with ids, partitions resolved to links, and chaos expanded right after it."""
+    names = list(scenario.node_names)
     events: list[PlannedEvent] = []
-    honest = [n.name for n in scenario.nodes if n.role is not Role.ATTACKER]
     for index, event in enumerate(scenario.timeline):
         event_id = event.name or f"#{index}"
         action: PlannedAction = event.action
@@ -358,22 +391,7 @@ def resolve(scenario: Scenario, seed: int | None = None) -> Plan:
         if isinstance(event.action, Chaos):
             candidates = list(event.action.nodes) or [n for n in honest if scenario.node(n).starts]
             events.extend(expand_chaos(event_id, event.action, candidates, edges, rng))
-
-    return Plan(
-        scenario=scenario,
-        seed=seed,
-        chain=chain,
-        nodes=tuple(node_specs),
-        edges=edges,
-        events=tuple(events),
-        starting=tuple(
-            n.name
-            for n in scenario.nodes
-            if n.starts and (n.name not in attackers or attackers[n.name].active_from_start)
-        ),
-        honest=tuple(honest),
-        link_defaults=link_defaults,
-    )
+    return tuple(events)
 
 
 def merge_links(base: LinkSettings, top: LinkSettings) -> LinkSettings:

@@ -58,11 +58,13 @@ class LoadGenerator:
         journal: Journal,
         targets: Callable[[], list[str]],
         run_duration: float,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.load = load
         self.backend = backend
         self.journal = journal
         self.targets = targets
+        self.transport = transport  # None: real sockets; tests pass an httpx.MockTransport
         self.duration = (load.duration or max(0.0, run_duration - load.start)) if load.tps else 0.0
         self.stats = LoadStats()
         self.txids: set[str] = set()
@@ -103,7 +105,9 @@ class LoadGenerator:
     def _work(self, schedule: list[tuple[int, float]]) -> None:
         """Send `(account, offset)` pairs in order; one worker owns its accounts' nonces."""
         deadline = self.load.start + self.duration + 5.0
-        with httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0)) as client:
+        with httpx.Client(
+            timeout=httpx.Timeout(2.0, connect=1.0), transport=self.transport
+        ) as client:
             for account, offset in schedule:
                 due = self.load.start + offset
                 delay = due - self.journal.now()

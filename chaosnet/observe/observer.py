@@ -1,6 +1,7 @@
 """Watches every running node: heights, tips and work over time, first-seen time of every block,
 reorgs, and memory. Polls `/status` and `/events` (see docs/architecture.md) from a thread;
-`targets` (the runner's knowledge of which nodes run) saves asking the backend every round.
+`targets` (the runner's knowledge of which nodes run) saves asking the backend every round;
+`transport` lets tests answer in memory (httpx.MockTransport) instead of over sockets.
 
 A node that does not answer is simply not sampled this round: crashes are the point of the tool.
 """
@@ -41,6 +42,7 @@ class Observer:
         interval: float = 0.5,
         stats_every: float = 5.0,
         on_sample: Callable[[dict[str, NodeView]], None] | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.backend = backend
         self.journal = journal
@@ -55,7 +57,7 @@ class Observer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._client = httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0))
+        self._client = httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0), transport=transport)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="observe")
         self._stats_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="stats")
         self._stats_thread: threading.Thread | None = None

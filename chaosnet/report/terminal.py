@@ -139,5 +139,5 @@ def print_verdict(
         for line in lines[-8:]:
             console.print(line, markup=False, highlight=False)
     if results.get("error"):
-        console.print(f"[red]error:[/] {results['error']}")
+        console.print(Text("error: ", style="red") + Text(results["error"]))  # not markup
     console.print(f"run directory: {run_dir}")

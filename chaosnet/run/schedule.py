@@ -1,0 +1,125 @@
+"""The rules of the timeline, without a clock: which event is due at a given run time.
+
+Scenario events fire in list order, each after the one above it: a `when` is watched from the
+moment its predecessor fired (or timed out). Events drawn by chaos, and follow-ups the runner adds
+(the restart after a crash, the end of a pause), run alongside on their own triggers. Time and the
+answer to a condition come in as inputs and the caller reports what firing did, so a test drives
+the whole timeline with a fake clock and no processes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from chaosnet.plan import PlannedAction, PlannedEvent
+from chaosnet.scenario.model import After, At, Condition, When
+
+ConditionCheck = Callable[[Condition], bool]
+
+
+@dataclass(frozen=True)
+class Fire:
+    """Apply `event` now; `planned` is the run time it was due (a `when`: the moment it held)."""
+
+    event: PlannedEvent
+    planned: float
+    in_order: bool  # one of the scenario's own events, which fire one after another
+
+
+@dataclass(frozen=True)
+class TimedOut:
+    """A `when` whose condition did not hold within its timeout: it never fires."""
+
+    event: PlannedEvent
+    reason: str
+
+
+Due = Fire | TimedOut
+
+
+class Schedule:
+    """What has fired, what is due, and what became of each event (`status`, for results)."""
+
+    def __init__(self, events: Sequence[PlannedEvent], duration: float) -> None:
+        self.duration = duration
+        self._in_order = deque(e for e in events if e.origin == "timeline")
+        self._alongside = [e for e in events if e.origin != "timeline"]
+        self._previous = 0.0  # when the last in-order event fired or timed out
+        self._armed: dict[str, float] = {}
+        self.fired: dict[str, float] = {}  # event id → run time it fired
+        self.status: dict[str, tuple[str, str | None]] = {}  # event id → (status, detail)
+        self.followups: list[PlannedEvent] = []
+
+    def next_due(self, now: float, holds: ConditionCheck) -> Due | None:
+        """The next event to fire (or to give up on) at run time `now`; None when nothing is."""
+        if self._in_order:
+            due = self._check(self._in_order[0], now, holds, in_order=True)
+            if due is not None:
+                self._in_order.popleft()
+                if isinstance(due, TimedOut):
+                    self._previous = now
+                return due
+        for event in self._alongside:
+            due = self._check(event, now, holds, in_order=False)
+            if due is not None:
+                self._alongside.remove(event)
+                return due
+        return None
+
+    def record(
+        self, fire: Fire, started: float, ended: float, status: str, detail: str | None
+    ) -> None:
+        """What firing did: `started` anchors `after:` triggers, `ended` arms the next `when`."""
+        self.fired[fire.event.id] = started
+        self.status[fire.event.id] = (status, detail)
+        if fire.in_order:
+            self._previous = ended
+
+    def follow(
+        self, parent: PlannedEvent, suffix: str, delay: float, action: PlannedAction
+    ) -> None:
+        """Add an event `delay` seconds after `parent` fired (a restart, the end of a pause)."""
+        event = PlannedEvent(
+            f"{parent.id}.{suffix}", After(parent.id, delay), action, parent.origin
+        )
+        self._alongside.append(event)
+        self.followups.append(event)
+
+    def over(self, now: float) -> bool:
+        return now >= self.duration
+
+    def abandon(self, reason: str) -> None:
+        """Every event that has not fired stays pending, with `reason`."""
+        for event in [*self._in_order, *self._alongside]:
+            self.status.setdefault(event.id, ("pending", reason))
+        self._in_order.clear()
+        self._alongside.clear()
+
+    def _check(
+        self, event: PlannedEvent, now: float, holds: ConditionCheck, in_order: bool
+    ) -> Due | None:
+        trigger = event.trigger
+        if isinstance(trigger, At):
+            return Fire(event, trigger.seconds, in_order) if now >= trigger.seconds else None
+        if isinstance(trigger, After):
+            base = self.fired.get(trigger.event)
+            if base is None or now < base + trigger.delay:
+                return None
+            return Fire(event, base + trigger.delay, in_order)
+        return self._check_when(event, trigger, now, holds, in_order)
+
+    def _check_when(
+        self, event: PlannedEvent, trigger: When, now: float, holds: ConditionCheck, in_order: bool
+    ) -> Due | None:
+        armed = self._armed.setdefault(event.id, self._previous)
+        if now < armed:
+            return None
+        if holds(trigger.condition):
+            return Fire(event, now, in_order)
+        if now - armed > trigger.timeout:
+            reason = f"condition not met within {trigger.timeout:g}s"
+            self.status[event.id] = ("timeout", reason)
+            return TimedOut(event, reason)
+        return None
