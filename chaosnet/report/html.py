@@ -12,13 +12,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from chaosnet.report import plots, series
 from chaosnet.report.context import RunContext, context_from_replay
 from chaosnet.report.forks import find_forks
 from chaosnet.report.load import LoadedRun, load_run
+from chaosnet.report.templating import template_environment
 
 TPS_BIN_S = 5.0
 ATTACK_ASSERTIONS = {"attacker_share", "double_spend", "no_invalid_blocks"}
@@ -38,27 +38,6 @@ KNOWN_METRICS = {
     "link_bytes",
     "load",
 }
-
-
-def template_environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("chaosnet.report", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["num"] = format_value
-    return env
-
-
-def format_value(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 def write_html(run_dir: Path, out: Path | None = None) -> Path:

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from chaosnet.report.series import Band
+from chaosnet.report.sweep import Estimate
 
 BAND_COLOURS = {
     "partition": "#f4a261",
@@ -230,3 +231,27 @@ def share_plot(shares: dict[str, float], hashrates: dict[str, float]) -> str:
         ax.set_title("Blocks in the final chain against hashrate")
         ax.legend(loc="upper left")
         return _svg(fig, "shares")
+
+
+def sweep_plot(parameter: str, metric: str, points: Sequence[tuple[float, Estimate]]) -> str:
+    """Measured mean with its 95 % interval against the parameter, and the closed-form line."""
+    with _figure() as fig:
+        ax = fig.add_subplot()
+        xs = [x for x, _ in points]
+        means = [e.mean for _, e in points]
+        spread = [[e.mean - e.low for _, e in points], [e.high - e.mean for _, e in points]]
+        ax.errorbar(xs, means, yerr=spread, fmt="o", capsize=4, label="measured (95 % interval)")
+        theory = [(x, e.expected) for x, e in points if e.expected is not None]
+        if theory:
+            ax.plot(
+                [x for x, _ in theory],
+                [y for _, y in theory],
+                "--",
+                color="#e76f51",
+                label="expected (closed form)",
+            )
+        ax.set_xlabel(parameter)
+        ax.set_ylabel(metric)
+        ax.set_title(f"{metric} against {parameter}")
+        ax.legend(loc="best")
+        return _svg(fig, f"sweep-{metric}")
