@@ -193,10 +193,15 @@ def _plots(
     if heights:
         add(
             "heights",
-            "Each node's block height over run time. Shaded bands are the faults in "
+            "Each node's block height over run time, and below it how many different tips "
+            "the honest nodes held (more than one: a fork). Shaded bands are the faults in "
             "force; dotted lines the timeline's events; crosses the reorgs.",
             plots.heights_plot(
-                heights, bands, series.reorg_marks(records), series.event_marks(records)
+                heights,
+                series.distinct_tips(records, honest),
+                bands,
+                series.reorg_marks(records),
+                series.event_marks(records),
             ),
         )
     if series.main_chain(records):

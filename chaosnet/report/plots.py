@@ -64,44 +64,46 @@ def _band_legend(bands: Sequence[Band]) -> list[Patch]:
 
 def heights_plot(
     heights: dict[str, list[tuple[float, int]]],
+    tips: Sequence[tuple[float, int]],
     bands: Sequence[Band],
     reorgs: Sequence[tuple[float, str, int]],
     events: Sequence[tuple[float, str]],
 ) -> str:
-    with _figure(TALL) as fig:
-        ax = fig.add_subplot()
-        _shade(ax, bands)
+    """Heights per node above, distinct honest tips below (a fork is more than one), the faults
+    shaded behind both and the timeline's events as dotted lines."""
+    with _figure((9.0, 5.0)) as fig:
+        ax, forks = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+        for axis in (ax, forks):
+            _shade(axis, bands)
+            for t, _ in events:
+                axis.axvline(t, color="#495057", linewidth=0.8, linestyle=":")
+        for t, event_id in events:
+            ax.annotate(
+                event_id, (t, 1.0), xycoords=("data", "axes fraction"), rotation=90,
+                va="top", ha="right", fontsize=7, color="#495057",
+            )  # fmt: skip
         for node, points in heights.items():
             ax.step([t for t, _ in points], [h for _, h in points], where="post", label=node)
-        for t, event_id in events:
-            ax.axvline(t, color="#495057", linewidth=0.8, linestyle=":")
-            ax.annotate(
-                event_id,
-                (t, 1.0),
-                xycoords=("data", "axes fraction"),
-                rotation=90,
-                va="top",
-                ha="right",
-                fontsize=7,
-                color="#495057",
-            )
         if reorgs:
             height_at = {n: dict(points) for n, points in heights.items()}
-            ys = [_height_near(height_at.get(node, {}), t) for t, node, _ in reorgs]
             ax.scatter(
                 [t for t, _, _ in reorgs],
-                ys,
-                marker="x",
-                color="black",
-                zorder=5,
-                s=[30 + 20 * d for _, _, d in reorgs],
-                label="reorg (size: depth)",
-            )
-        ax.set_xlabel("run time (s)")
+                [_height_near(height_at.get(node, {}), t) for t, node, _ in reorgs],
+                marker="x", color="black", zorder=5,
+                s=[30 + 20 * d for _, _, d in reorgs], label="reorg (size: depth)",
+            )  # fmt: skip
         ax.set_ylabel("block height")
         ax.set_title("Block height per node, faults shaded")
         handles, _ = ax.get_legend_handles_labels()
-        ax.legend(handles=handles + _band_legend(bands), loc="upper left", fontsize=7, ncol=2)
+        ax.legend(
+            handles=handles + _band_legend(bands), loc="upper left", bbox_to_anchor=(1.01, 1.0),
+            fontsize=7,
+        )  # fmt: skip
+        if tips:
+            forks.step([t for t, _ in tips], [n for _, n in tips], where="post", color="#c1121f")
+        forks.set_ylim(0, max([n for _, n in tips] + [2]) + 0.5)
+        forks.set_ylabel("honest tips")
+        forks.set_xlabel("run time (s)")
         return _svg(fig, "heights")
 
 

@@ -179,3 +179,21 @@ def _natural(name: str) -> tuple[str, int]:
     digits = name.rstrip("0123456789")
     tail = name[len(digits) :]
     return (digits, int(tail) if tail else -1)
+
+
+def distinct_tips(records: list[Record], nodes: list[str]) -> list[tuple[float, int]]:
+    """(run time, how many different tips the running `nodes` reported): above 1 is a fork."""
+    tips: dict[str, str] = {}
+    points: list[tuple[float, int]] = []
+    for r in records:
+        node = r.get("node")
+        if r["kind"] == "node_state" and node in tips and r.get("state") in DOWN_STATES:
+            del tips[node]
+        elif r["kind"] == "sample" and node in nodes:
+            tips[str(node)] = str(r["tip"])
+            count = len(set(tips.values()))
+            if not points or points[-1][1] != count:
+                points.append((float(r["t"]), count))
+    if points:
+        points.append((run_end(records), points[-1][1]))
+    return points
