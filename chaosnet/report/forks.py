@@ -36,7 +36,7 @@ class Fork:
 
     def convergence_text(self) -> str:
         if self.end is None:
-            return "never converged"
+            return "the honest nodes had not agreed again when the journal ended"
         ended = [b.end for b in self.causes if b.end <= self.end]
         text = f"agreed again after {self.end - self.start:.1f}s (t={self.end:.1f}s)"
         if ended:

@@ -15,13 +15,13 @@ from typing import Any
 from markupsafe import Markup
 
 from chaosnet.report import plots, series
+from chaosnet.report.attack import attack_view, attacker_names, chain_shares, hashrate_shares
 from chaosnet.report.context import RunContext, context_from_replay
 from chaosnet.report.forks import find_forks
 from chaosnet.report.load import LoadedRun, load_run
 from chaosnet.report.templating import template_environment
 
 TPS_BIN_S = 5.0
-ATTACK_ASSERTIONS = {"attacker_share", "double_spend", "no_invalid_blocks"}
 KNOWN_METRICS = {
     "blocks",
     "final_height",
@@ -70,7 +70,7 @@ def build_view(run: LoadedRun, context: RunContext | None, link_base: str) -> di
     metrics: dict[str, Any] = results.get("metrics") or {}
     nodes: dict[str, Any] = results.get("nodes") or {}
     end = max(series.run_end(records), float(results.get("duration_s") or 0.0))
-    attackers = _attackers(nodes, context)
+    attackers = attacker_names(nodes, context)
     honest = (
         list(context.plan.honest)
         if context
@@ -98,7 +98,7 @@ def build_view(run: LoadedRun, context: RunContext | None, link_base: str) -> di
         "plots": _plots(records, metrics, context, bands, honest, coverage, end, attackers),
         "metrics": _metric_rows(metrics),
         "extra_metrics": {k: v for k, v in metrics.items() if k not in KNOWN_METRICS},
-        "attack": _attack_view(records, results, context, attackers),
+        "attack": attack_view(records, results, context, attackers),
         "scenario_text": context.scenario_text
         if context
         else (run.replay or {}).get("scenario_text"),
@@ -106,13 +106,6 @@ def build_view(run: LoadedRun, context: RunContext | None, link_base: str) -> di
         "logs": [f"{link_base}logs/{p.name}" for p in run.logs],
         "run_dir": str(run.path),
     }
-
-
-def _attackers(nodes: dict[str, Any], context: RunContext | None) -> set[str]:
-    named = {n for n, v in nodes.items() if v.get("role") == "attacker"}
-    if context:
-        named |= {n.name for n in context.plan.nodes if n.persona}
-    return named
 
 
 def _facts(
@@ -234,65 +227,11 @@ def _plots(
             "sender, column: receiver).",
             plots.link_matrix_plot(names, matrix),
         )
-    shares = _chain_shares(records, context)
+    shares = chain_shares(records, context)
     if attackers and shares and context:
         add(
             "shares",
             "Each miner's share of the final chain's blocks next to its share of the hashrate.",
-            plots.share_plot(shares, _normalised(context.hashrates)),
+            plots.share_plot(shares, hashrate_shares(context)),
         )
     return out
-
-
-def _chain_shares(records: list[dict[str, Any]], context: RunContext | None) -> dict[str, float]:
-    chain = series.main_chain(records)
-    if not chain:
-        return {}
-    names = context.miner_names if context else {}
-    counts: dict[str, int] = {}
-    for block in chain:
-        miner = str(block.get("miner", ""))
-        who = names.get(miner, miner[:12])
-        counts[who] = counts.get(who, 0) + 1
-    return {who: n / len(chain) for who, n in counts.items()}
-
-
-def _normalised(hashrates: dict[str, float]) -> dict[str, float]:
-    total = sum(hashrates.values())
-    return {n: h / total for n, h in hashrates.items()} if total else hashrates
-
-
-def _attack_view(
-    records: list[dict[str, Any]],
-    results: dict[str, Any],
-    context: RunContext | None,
-    attackers: set[str],
-) -> dict[str, Any] | None:
-    if not attackers:
-        return None
-    shares = _chain_shares(records, context)
-    hashrates = _normalised(context.hashrates) if context else {}
-    personas = {n.name: n.persona for n in context.plan.nodes if n.persona} if context else {}
-    persona_stats: dict[str, dict[str, Any]] = {}
-    for r in records:
-        if (
-            r["kind"] == "sample"
-            and r.get("node") in attackers
-            and isinstance(r.get("persona"), dict)
-        ):
-            persona_stats[str(r["node"])] = r["persona"]
-    return {
-        "attackers": [
-            {
-                "name": n,
-                "persona": personas.get(n),
-                "hashrate": hashrates.get(n),
-                "share": shares.get(n),
-                "stats": persona_stats.get(n, {}),
-            }
-            for n in sorted(attackers)
-        ],
-        "assertions": [
-            a for a in results.get("assertions") or [] if a.get("kind") in ATTACK_ASSERTIONS
-        ],
-    }

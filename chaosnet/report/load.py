@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
+import chaosnet
 from chaosnet.errors import UsageError
 
 Record = dict[str, Any]
@@ -71,7 +75,35 @@ def _read_json_object(path: Path, label: str, problems: list[str]) -> dict[str, 
     return doc
 
 
-REQUIRED_RESULTS = ("scenario", "verdict", "assertions", "metrics")
+RESULTS_SCHEMA = "results.schema.json"
+
+NUMBER = (int, float)
+# what each kind of journal record must carry for the reports to use it (others pass as they are)
+RECORD_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "sample": {"node": str, "height": int, "tip": str},
+    "block_seen": {"node": str, "hash": str, "seen_t": NUMBER},
+    "reorg": {"node": str, "depth": int},
+    "stats": {"node": str, "rss": int},
+    "node_state": {"node": str, "state": str},
+    "partition": {"state": str},
+    "event": {"id": str, "status": str},
+    "final_chain": {"tip": str, "height": int, "blocks": list},
+    "final_state": {"converged": bool},
+    "link_bytes": {"bytes": dict},
+    "assertion": {"result": dict},
+}
+
+
+@cache
+def results_schema() -> dict[str, Any]:
+    """schemas/results.schema.json: beside the package (repo, editable install), else the copy a
+    wheel carries in `chaosnet/_schemas/`."""
+    package = Path(chaosnet.__file__).resolve().parent
+    for candidate in (package.parent / "schemas", package / "_schemas"):
+        if (candidate / RESULTS_SCHEMA).is_file():
+            schema: dict[str, Any] = json.loads((candidate / RESULTS_SCHEMA).read_text())
+            return schema
+    raise FileNotFoundError(f"{RESULTS_SCHEMA} is missing from this installation of chaosnet")
 
 
 def _read_results(path: Path, problems: list[str]) -> dict[str, Any] | None:
@@ -80,19 +112,23 @@ def _read_results(path: Path, problems: list[str]) -> dict[str, Any] | None:
         if not path.exists():
             problems[-1] += " (an interrupted or still running run?)"
         return None
-    missing = [key for key in REQUIRED_RESULTS if key not in doc]
-    if missing:
-        problems.append(f"results.json lacks {', '.join(missing)}")
-        return None
-    wrong = [
-        key
-        for key, kind in (("scenario", dict), ("assertions", list), ("metrics", dict))
-        if not isinstance(doc[key], kind)
-    ]
-    if wrong:
-        problems.append(f"results.json has malformed {', '.join(wrong)}")
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(results_schema()).iter_errors(doc)
+    )
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+        problems.append(f"results.json does not match its schema at {where}: {error.message}")
         return None
     return doc
+
+
+def _usable(record: Any) -> bool:
+    if not isinstance(record, dict) or not isinstance(record.get("kind"), str):
+        return False
+    if not isinstance(record.get("t"), NUMBER):
+        return False
+    fields = RECORD_FIELDS.get(record["kind"], {})
+    return all(isinstance(record.get(key), kind) for key, kind in fields.items())
 
 
 def _read_journal(path: Path, problems: list[str]) -> list[Record]:
@@ -115,7 +151,7 @@ def _read_journal(path: Path, problems: list[str]) -> list[Record]:
         except ValueError:
             bad.append(number)
             continue
-        if isinstance(record, dict) and isinstance(record.get("kind"), str) and "t" in record:
+        if _usable(record):
             records.append(record)
         else:
             bad.append(number)

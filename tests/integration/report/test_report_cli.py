@@ -126,15 +126,32 @@ def test_corrupt_files_are_named_and_the_rest_rendered(run_copy: Callable[[], Pa
     (run_dir / "replay.json").write_text("[1, 2]")
     lines = (run_dir / "events.jsonl").read_text().splitlines()
     lines[5] = "\x00\x01 not json"
+    lines[7] = '{"t": 1.0, "kind": "sample", "node": "n1"}'  # JSON, but no height or tip
     (run_dir / "events.jsonl").write_text("\n".join(lines) + "\n")
     proc = chaosnet("report", str(run_dir), "--format", "html", cwd=run_dir)
     assert proc.returncode == 2
     for problem in (
         "results.json is unreadable",
         "replay.json is not a JSON object",
-        "events.jsonl has 1 unreadable lines (6)",
+        "events.jsonl has 2 unreadable lines (6, 8)",
     ):
         assert problem in proc.stderr
     html = (run_dir / "report.html").read_text()
     assert "results.json is unreadable" in html and 'id="plot-heights"' in html
     _no_traceback(proc)
+
+
+def test_results_that_break_their_schema_are_set_aside(run_copy: Callable[[], Path]) -> None:
+    run_dir = run_copy()
+    path = run_dir / "results.json"
+    results = json.loads(path.read_text())
+    del results["assertions"][0]["passed"]
+    path.write_text(json.dumps(results))
+    for fmt in ("text", "html"):
+        proc = chaosnet("report", str(run_dir), "--format", fmt, cwd=run_dir)
+        assert proc.returncode == 2, fmt
+        assert "results.json does not match its schema at assertions/0" in proc.stderr
+        _no_traceback(proc)
+    html = (run_dir / "report.html").read_text()
+    assert "does not match its schema" in html
+    assert "converge within 10s after heal" in html  # the journal's own assertion records
