@@ -207,12 +207,15 @@ def _plots(
         )
         load = context.plan.scenario.load if context else None
         offered = series.offered_tps(load, end, TPS_BIN_S) if load and load.tps > 0 else []
-        add(
-            "tps",
-            f"Transactions of the final chain per second in {TPS_BIN_S:g}s bins, against "
-            "the rate the load generator was told to send.",
-            plots.tps_plot(series.confirmed_tps(records, TPS_BIN_S), offered),
-        )
+        confirmed = series.confirmed_tps(records, TPS_BIN_S)
+        if offered or any(v for _, v in confirmed):
+            add(
+                "tps",
+                f"Transactions of the final chain per second in {TPS_BIN_S:g}s bins (by when "
+                "their block first appeared), against the rate the load generator was told to "
+                "send.",
+                plots.tps_plot(confirmed, offered),
+            )
     memory = series.memory_by_node(records)
     if memory:
         add("memory", "Resident memory of each node's process.", plots.memory_plot(memory))

@@ -63,7 +63,7 @@ def _band_legend(bands: Sequence[Band]) -> list[Patch]:
 
 
 def heights_plot(
-    heights: dict[str, list[tuple[float, int]]],
+    heights: dict[str, list[tuple[float, float]]],
     tips: Sequence[tuple[float, int]],
     bands: Sequence[Band],
     reorgs: Sequence[tuple[float, str, int]],
@@ -107,7 +107,7 @@ def heights_plot(
         return _svg(fig, "heights")
 
 
-def _height_near(points: dict[float, int], t: float) -> float:
+def _height_near(points: dict[float, float], t: float) -> float:
     earlier = [h for s, h in points.items() if s <= t]
     return float(earlier[-1]) if earlier else 0.0
 

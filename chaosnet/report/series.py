@@ -33,12 +33,28 @@ def run_end(records: list[Record]) -> float:
     return max((float(r["t"]) for r in records), default=0.0)
 
 
-def heights_by_node(records: list[Record]) -> dict[str, list[tuple[float, int]]]:
-    series: dict[str, list[tuple[float, int]]] = defaultdict(list)
+def heights_by_node(records: list[Record]) -> dict[str, list[tuple[float, float]]]:
+    """Each node's height where it changed (a step plot needs no more), NaN while it was down so
+    the line breaks, and its last sample so the line reaches the end."""
+    series: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    last: dict[str, tuple[float, float]] = {}
     for r in records:
-        if r["kind"] == "sample" and "node" in r and "height" in r:
-            series[str(r["node"])].append((float(r["t"]), int(r["height"])))
-    return dict(sorted(series.items()))
+        node = str(r.get("node"))
+        if r["kind"] == "node_state" and r.get("state") in DOWN_STATES and node in last:
+            series[node].append((float(r["t"]), math.nan))
+            last[node] = (float(r["t"]), math.nan)
+        elif r["kind"] == "sample":
+            point = (float(r["t"]), float(r["height"]))
+            previous = last.get(node)
+            if previous is None or previous[1] != point[1]:  # NaN != anything: a restart shows
+                if previous is not None and series[node][-1] != previous:
+                    series[node].append(previous)  # close the flat stretch
+                series[node].append(point)
+            last[node] = point
+    for node, point in last.items():
+        if series[node][-1] != point:
+            series[node].append(point)
+    return dict(sorted(series.items(), key=lambda kv: _natural(kv[0])))
 
 
 def memory_by_node(records: list[Record]) -> dict[str, list[tuple[float, int]]]:
@@ -90,6 +106,8 @@ def fault_bands(records: list[Record], end: float, attackers: set[str]) -> list[
                 if node in attackers:
                     attacking.setdefault(node, t)
         elif kind == "event" and r.get("status") == "done":
+            # slowing has no record of its own: the event's action text says `pause node=…,
+            # slow=…` (plan.describe_action) and its follow-up `resume node=…`
             action = str(r.get("action", ""))
             node = _node_of(action) or ""
             if node and action.startswith("pause") and ("slow=" in action or "cpu=" in action):
