@@ -61,6 +61,7 @@ def report(
         help="A run directory (default: the latest under runs/), a sweep directory, or two runs "
         "with --compare.",
         show_default=False,
+        metavar="RUN_DIR | SWEEP_DIR | RUN_A RUN_B",
     ),
     fmt: Format = typer.Option(Format.TEXT, "--format", "-f", help="text, json, junit or html."),
     out: Path | None = typer.Option(
