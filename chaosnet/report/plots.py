@@ -79,9 +79,15 @@ def heights_plot(
                 axis.axvline(t, color="#495057", linewidth=0.8, linestyle=":")
         for t, event_id in events:
             ax.annotate(
-                event_id, (t, 1.0), xycoords=("data", "axes fraction"), rotation=90,
-                va="top", ha="right", fontsize=7, color="#495057",
-            )  # fmt: skip
+                event_id,
+                (t, 1.0),
+                xycoords=("data", "axes fraction"),
+                rotation=90,
+                va="top",
+                ha="right",
+                fontsize=7,
+                color="#495057",
+            )
         for node, points in heights.items():
             ax.step([t for t, _ in points], [h for _, h in points], where="post", label=node)
         if reorgs:
@@ -89,16 +95,21 @@ def heights_plot(
             ax.scatter(
                 [t for t, _, _ in reorgs],
                 [_height_near(height_at.get(node, {}), t) for t, node, _ in reorgs],
-                marker="x", color="black", zorder=5,
-                s=[30 + 20 * d for _, _, d in reorgs], label="reorg (size: depth)",
-            )  # fmt: skip
+                marker="x",
+                color="black",
+                zorder=5,
+                s=[30 + 20 * d for _, _, d in reorgs],
+                label="reorg (size: depth)",
+            )
         ax.set_ylabel("block height")
         ax.set_title("Block height per node, faults shaded")
         handles, _ = ax.get_legend_handles_labels()
         ax.legend(
-            handles=handles + _band_legend(bands), loc="upper left", bbox_to_anchor=(1.01, 1.0),
+            handles=handles + _band_legend(bands),
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
             fontsize=7,
-        )  # fmt: skip
+        )
         if tips:
             forks.step([t for t, _ in tips], [n for _, n in tips], where="post", color="#c1121f")
         forks.set_ylim(0, max([n for _, n in tips] + [2]) + 0.5)

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from chaosnet.report.html import write_html
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Route
 from tests.runs import REPO
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -56,10 +60,9 @@ def test_report_renders_in_chromium_offline_without_errors(
     assert not problems, problems
 
 
-def _only(route: object, url: str, requests: list[str]) -> None:
-    request_url = route.request.url  # type: ignore[attr-defined]
-    requests.append(request_url)
-    if request_url == url:
-        route.continue_()  # type: ignore[attr-defined]
+def _only(route: Route, url: str, requests: list[str]) -> None:
+    requests.append(route.request.url)
+    if route.request.url == url:
+        route.continue_()
     else:
-        route.abort()  # type: ignore[attr-defined]
+        route.abort()

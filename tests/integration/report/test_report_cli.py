@@ -50,9 +50,16 @@ def test_a_planted_propagation_regression_exits_1_and_is_named(
     assert json.loads(as_json.stdout)["regressions"] == ["propagation.p90"]
     # a looser tolerance does not hide a change this large; the page says the same
     page = chaosnet(
-        "report", "--compare", str(tiny_run), str(worse), "--tolerance", "50%", "-f", "html",
+        "report",
+        "--compare",
+        str(tiny_run),
+        str(worse),
+        "--tolerance",
+        "50%",
+        "-f",
+        "html",
         cwd=worse,
-    )  # fmt: skip
+    )
     assert page.returncode == 1
     assert "1 REGRESSED" in (worse / "compare.html").read_text()
 
