@@ -104,6 +104,9 @@ def build_view(run: LoadedRun, context: RunContext | None, link_base: str) -> di
         else (run.replay or {}).get("scenario_text"),
         "replay_command": f"chaosnet run --replay {run.path}/replay.json" if run.replay else None,
         "logs": [f"{link_base}logs/{p.name}" for p in run.logs],
+        "observer_errors": [
+            (float(r["t"]), str(r.get("error"))) for r in records if r["kind"] == "observer_error"
+        ],
         "run_dir": str(run.path),
     }
 
