@@ -127,11 +127,11 @@ def print_verdict(
         table.add_row(a["name"], mark, shown, a["bound"], a.get("detail", ""))
     console.print(table)
     m = results["metrics"]
-    prop = m["propagation"]
+    prop, reorgs = m.get("propagation") or {}, m.get("reorgs") or {}
     console.print(
-        f"height {m['final_height']} · blocks {m['blocks']} · tps {m['tps']} · "
-        f"propagation p50 {prop['p50']} p90 {prop['p90']} · reorgs {m['reorgs']['count']} "
-        f"(max depth {m['reorgs']['max_depth']})",
+        f"height {m.get('final_height')} · blocks {m.get('blocks')} · tps {m.get('tps')} · "
+        f"propagation p50 {prop.get('p50')} p90 {prop.get('p90')} · reorgs {reorgs.get('count')} "
+        f"(max depth {reorgs.get('max_depth')})",
         highlight=False,
     )
     for node, lines in (log_tails or {}).items():
