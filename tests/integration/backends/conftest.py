@@ -11,6 +11,14 @@ import pytest
 from chaosnet.backends.local import LocalBackend
 
 
+@pytest.fixture(autouse=True)
+def private_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The run registry of these tests only: `down --all` here must never see anyone else's runs."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("CHAOSNET_STATE_DIR", str(state))
+    return state
+
+
 @pytest.fixture
 def stand_in_backend() -> Iterator[LocalBackend]:
     backend = LocalBackend(
