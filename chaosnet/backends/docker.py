@@ -42,11 +42,11 @@ from docker.errors import APIError, NotFound
 import docker
 from chaosnet.backends.command import node_args
 from chaosnet.backends.health import expect_answers, expect_silent
-from chaosnet.backends.images import NODE_IMAGE, TOXIPROXY_IMAGE, ensure_images
-from chaosnet.backends.links import Links, check_topology
+from chaosnet.backends.images import NODE_IMAGE, TOXIPROXY_IMAGE, engine, ensure_images
+from chaosnet.backends.links import LinkedNodes, Links, check_topology
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient, wait_until_answers
-from chaosnet.specs import ChainSpec, Endpoint, LinkFault, NodeSpec, NodeStats
+from chaosnet.specs import ChainSpec, Endpoint, NodeSpec, NodeStats
 from docker import DockerClient
 
 NODE_PORT = 8000
@@ -67,7 +67,7 @@ class _Node:
     network: Any = None
 
 
-class DockerBackend:
+class DockerBackend(LinkedNodes[_Node]):
     """Containers on one Docker engine; see the module docstring for the layout."""
 
     name = "docker"
@@ -112,7 +112,7 @@ class DockerBackend:
         run_dir.mkdir(parents=True, exist_ok=True)
         if self.build_images:
             ensure_images(progress=lambda line: None)
-        self._docker = _engine()
+        self._docker = engine(timeout=60)
         self._subnets = self._free_subnets()
         bridge = self._docker.networks.create(f"chaosnet-{self._run_id}", labels=self._labels())
         ports = {f"{API_PORT}/tcp": ("127.0.0.1", None)}
@@ -276,26 +276,12 @@ class DockerBackend:
         node.container.reload()
         return str(node.container.status)
 
-    # -- links ------------------------------------------------------------------------------
-
-    def set_link(self, src: str, dst: str, fault: LinkFault) -> None:
-        self._need_links().set_fault(src, dst, fault)
-
-    def set_link_enabled(self, src: str, dst: str, enabled: bool) -> None:
-        self._need_links().set_enabled(src, dst, enabled)
-
-    def link_bytes(self) -> dict[tuple[str, str], int]:
-        return self._need_links().carried()
-
     # -- observation ------------------------------------------------------------------------
 
     def endpoint(self, name: str) -> Endpoint:
         node = self._node(name)
         extra = {"address": f"{name}:{NODE_PORT}", "container": node.container.name}
         return Endpoint(name, self._api_urls[node.api_slot], extra)
-
-    def node_names(self) -> list[str]:
-        return list(self._nodes)
 
     def stats(self, name: str) -> NodeStats:
         """Memory as the engine reports it (usage minus page cache); CPU is not sampled."""
@@ -371,30 +357,10 @@ class DockerBackend:
             if not any(subnet.overlaps(u) for u in used if u.version == 4):
                 yield subnet
 
-    def _node(self, name: str) -> _Node:
-        try:
-            return self._nodes[name]
-        except KeyError:
-            raise BackendError(f"unknown node {name!r}; nodes are {sorted(self._nodes)}") from None
-
     def _need_docker(self) -> DockerClient:
         if self._docker is None:
             raise BackendError("the docker backend is not set up (call setup first)")
         return self._docker
-
-    def _need_links(self) -> Links:
-        if self._links is None:
-            raise BackendError("the docker backend is not set up (call setup first)")
-        return self._links
-
-
-def _engine() -> DockerClient:
-    try:
-        return docker.from_env(timeout=60)
-    except Exception as exc:
-        raise BackendError(
-            f"the Docker engine is unreachable ({exc}); start it or set DOCKER_HOST"
-        ) from exc
 
 
 def _put_file(container: Any, path: str, data: bytes) -> None:
@@ -415,22 +381,22 @@ def remove_labelled(run_id: str | None = None) -> list[str]:
     Only objects with a run label go: the intermediate containers of an image build inherit the
     Dockerfile's `chaosnet=1` label, and removing them kills a build in progress.
     """
-    engine = _engine()
+    client = engine(timeout=60)
     label = f"{RUN_LABEL}={run_id}" if run_id else RUN_LABEL
     removed: list[str] = []
     try:
-        for container in engine.containers.list(all=True, filters={"label": label}):
+        for container in client.containers.list(all=True, filters={"label": label}):
             with contextlib.suppress(NotFound):
                 container.remove(force=True, v=True)
                 removed.append(f"container {container.name}")
-        for network in engine.networks.list(filters={"label": label}):
+        for network in client.networks.list(filters={"label": label}):
             with contextlib.suppress(NotFound):
                 network.remove()
                 removed.append(f"network {network.name}")
-        for volume in engine.volumes.list(filters={"label": label}):
+        for volume in client.volumes.list(filters={"label": label}):
             with contextlib.suppress(NotFound):
                 volume.remove(force=True)
                 removed.append(f"volume {volume.name}")
     finally:
-        engine.close()
+        client.close()
     return removed

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterable, Sequence
+from typing import Generic, TypeVar
 
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.faults.toxiproxy import ProxySpec, Toxic, ToxiproxyClient, toxics_for
 from chaosnet.specs import LinkFault, NodeSpec
 
 Pair = tuple[str, str]
+NodeT = TypeVar("NodeT")
 POPULATE_CHUNK = 200
 PROBE_TIMEOUT = 1.0
 
@@ -149,3 +151,35 @@ def _by_name(toxics: Iterable[Toxic]) -> dict[str, tuple[str, str, float, dict[s
 def _describe(toxics: Iterable[Toxic]) -> str:
     shown = [f"{t.name}({t.type} {t.stream} p={t.toxicity:g} {t.attributes})" for t in toxics]
     return ", ".join(shown) or "none"
+
+
+class LinkedNodes(Generic[NodeT]):
+    """The part of the `Backend` protocol every backend answers alike: nodes by name, and link
+    faults through its `Links` (None until setup)."""
+
+    name: str
+    _nodes: dict[str, NodeT]
+    _links: Links | None
+
+    def set_link(self, src: str, dst: str, fault: LinkFault) -> None:
+        self._need_links().set_fault(src, dst, fault)
+
+    def set_link_enabled(self, src: str, dst: str, enabled: bool) -> None:
+        self._need_links().set_enabled(src, dst, enabled)
+
+    def link_bytes(self) -> dict[Pair, int]:
+        return self._need_links().carried()
+
+    def node_names(self) -> list[str]:
+        return list(self._nodes)
+
+    def _node(self, name: str) -> NodeT:
+        try:
+            return self._nodes[name]
+        except KeyError:
+            raise BackendError(f"unknown node {name!r}; nodes are {sorted(self._nodes)}") from None
+
+    def _need_links(self) -> Links:
+        if self._links is None:
+            raise BackendError(f"the {self.name} backend is not set up (call setup first)")
+        return self._links

@@ -40,12 +40,12 @@ from chaosnet.backends import registry
 from chaosnet.backends.children import spawn
 from chaosnet.backends.command import node_args
 from chaosnet.backends.health import expect_answers, expect_silent
-from chaosnet.backends.links import Links, check_topology
+from chaosnet.backends.links import LinkedNodes, Links, check_topology
 from chaosnet.backends.ports import free_ports
 from chaosnet.backends.toxiproxy_server import ToxiproxyServer
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.faults.toxiproxy import ToxiproxyClient
-from chaosnet.specs import ChainSpec, Endpoint, LinkFault, NodeSpec, NodeStats
+from chaosnet.specs import ChainSpec, Endpoint, NodeSpec, NodeStats
 
 HOST = "127.0.0.1"
 PIDS_FILE = "pids.json"
@@ -68,7 +68,7 @@ class _Node:
         return self.process is not None and self.process.poll() is None
 
 
-class LocalBackend:
+class LocalBackend(LinkedNodes[_Node]):
     """Processes on this machine; see the module docstring for the layout of a run dir."""
 
     name = "local"
@@ -247,25 +247,11 @@ class LocalBackend:
             ) from exc
         node.paused = False
 
-    # -- links ------------------------------------------------------------------------------
-
-    def set_link(self, src: str, dst: str, fault: LinkFault) -> None:
-        self._need_links().set_fault(src, dst, fault)
-
-    def set_link_enabled(self, src: str, dst: str, enabled: bool) -> None:
-        self._need_links().set_enabled(src, dst, enabled)
-
-    def link_bytes(self) -> dict[tuple[str, str], int]:
-        return self._need_links().carried()
-
     # -- observation ------------------------------------------------------------------------
 
     def endpoint(self, name: str) -> Endpoint:
         node = self._node(name)
         return Endpoint(name, f"http://{node.address}", {"address": node.address})
-
-    def node_names(self) -> list[str]:
-        return list(self._nodes)
 
     def stats(self, name: str) -> NodeStats:
         """RSS of the node and its children; CPU % since the previous call (None the first time)."""
@@ -355,12 +341,6 @@ class LocalBackend:
                 )
         _write_json(self._need_run_dir() / PIDS_FILE, {"backend": "local", "processes": entries})
 
-    def _node(self, name: str) -> _Node:
-        try:
-            return self._nodes[name]
-        except KeyError:
-            raise BackendError(f"unknown node {name!r}; nodes are {sorted(self._nodes)}") from None
-
     def _running(self, name: str) -> _Node:
         node = self._node(name)
         if not node.alive():
@@ -371,11 +351,6 @@ class LocalBackend:
         if self._run_dir is None:
             raise BackendError("the local backend is not set up (call setup first)")
         return self._run_dir
-
-    def _need_links(self) -> Links:
-        if self._links is None:
-            raise BackendError("the local backend is not set up (call setup first)")
-        return self._links
 
 
 def kill_leftovers(run_dir: Path) -> list[str]:
