@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,8 @@ from typer.testing import CliRunner
 from chaosnet.backends import registry
 from chaosnet.backends.local import LocalBackend
 from chaosnet.cli import app
-from chaosnet.errors import BackendError
+from chaosnet.errors import BackendError, HarnessFault
+from chaosnet.faults.toxiproxy import ToxiproxyClient
 from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
 
 RING = [
@@ -82,6 +84,36 @@ def test_partition_cuts_one_direction_and_heal_restores(
     backend.set_link_enabled("n1", "n2", True)
     assert _reach(backend, "n1") == {to_n2: True, to_n3: True}
     assert backend.link_bytes()[("n1", "n2")] > 0
+
+
+def test_a_toxiproxy_that_only_claims_to_cut_a_link_is_a_harness_fault(
+    stand_in_backend: LocalBackend, tmp_path: Path, lying_toxiproxy: Callable[..., str]
+) -> None:
+    backend = stand_in_backend
+    backend.setup(tmp_path, ChainSpec(), RING)
+    backend.start_nodes(["n1", "n2", "n3"])
+    assert backend._server is not None
+    links = backend._need_links()
+    links.client = ToxiproxyClient(lying_toxiproxy(backend._server.api_url))
+    with pytest.raises(HarnessFault, match=r"link n1->n2: .* accepts connections"):
+        backend.set_link_enabled("n1", "n2", False)
+    assert all(_reach(backend, "n1").values())  # the lie: the link was never cut
+
+
+def test_a_toxiproxy_that_drops_toxics_is_a_harness_fault(
+    stand_in_backend: LocalBackend, tmp_path: Path, lying_toxiproxy: Callable[..., str]
+) -> None:
+    backend = stand_in_backend
+    backend.setup(tmp_path, ChainSpec(), PAIR)
+    assert backend._server is not None
+
+    def swallows_toxics(method: str, path: str, body: object) -> bool:
+        return method == "POST" and path.endswith("/toxics")
+
+    links = backend._need_links()
+    links.client = ToxiproxyClient(lying_toxiproxy(backend._server.api_url, swallows_toxics))
+    with pytest.raises(HarnessFault, match=r"link n2->n1: .*loss.* but holds none"):
+        backend.set_link("n2", "n1", LinkFault(loss=0.05))
 
 
 def test_link_latency_slows_that_link_only(stand_in_backend: LocalBackend, tmp_path: Path) -> None:
