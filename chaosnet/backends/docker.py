@@ -63,8 +63,7 @@ RUN_LABEL = "chaosnet.run"
 class _Node:
     spec: NodeSpec
     api_slot: int
-    container: Any = None
-    network: Any = None
+    container: Any
 
 
 class DockerBackend(LinkedNodes[_Node]):
@@ -188,7 +187,7 @@ class DockerBackend(LinkedNodes[_Node]):
         )
         dial_map = json.dumps(links.dial_map(spec.name), indent=1).encode()
         _put_file(container, DIAL_MAP, dial_map)
-        self._nodes[spec.name] = _Node(spec, slot, container, network)
+        self._nodes[spec.name] = _Node(spec, slot, container)
 
     # -- node lifecycle ---------------------------------------------------------------------
 

@@ -58,7 +58,6 @@ class _Node:
     dir: Path
     process: subprocess.Popen[bytes] | None = None
     ps: psutil.Process | None = None
-    paused: bool = False
 
     @property
     def address(self) -> str:
@@ -164,7 +163,6 @@ class LocalBackend(LinkedNodes[_Node]):
                 argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
             )
         node.ps = None
-        node.paused = False
 
     def _wait_healthy(self, node: _Node, deadline: float) -> None:
         url = f"http://{node.address}/health"
@@ -209,7 +207,7 @@ class LocalBackend(LinkedNodes[_Node]):
             group = node.process.pid
             self._signal(node, signal.SIGKILL)
             self._reap(node)
-            survivors = _group_members(group)
+            survivors = _group_members(group, settle=1.0)
             if survivors:
                 raise HarnessFault(
                     f"node {name!r} was killed but processes {survivors} of its group remain"
@@ -219,14 +217,12 @@ class LocalBackend(LinkedNodes[_Node]):
         """SIGSTOP; checked: the node no longer answers /health."""
         node = self._running(name)
         self._signal(node, signal.SIGSTOP)
-        node.paused = True
         expect_silent(name, f"http://{node.address}/health")
 
     def resume_node(self, name: str) -> None:
         """SIGCONT; checked: the node answers /health again."""
         node = self._running(name)
         self._signal(node, signal.SIGCONT)
-        node.paused = False
         expect_answers(name, f"http://{node.address}/health")
 
     def is_running(self, name: str) -> bool:
@@ -245,7 +241,6 @@ class LocalBackend(LinkedNodes[_Node]):
             raise HarnessFault(
                 f"node {node.spec.name!r} (pid {node.process.pid}) survived SIGKILL for 10s"
             ) from exc
-        node.paused = False
 
     # -- observation ------------------------------------------------------------------------
 
@@ -383,20 +378,25 @@ def kill_leftovers(run_dir: Path) -> list[str]:
     return killed
 
 
-def _group_members(group: int) -> list[int]:
-    """Live (not zombie) processes of a process group; cheap when the group is empty."""
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return []
-    except PermissionError:
-        pass
-    members = []
-    for proc in psutil.process_iter(["status"]):
-        with contextlib.suppress(psutil.Error, OSError):
-            if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(proc.pid) == group:
-                members.append(proc.pid)
-    return members
+def _group_members(group: int, settle: float) -> list[int]:
+    """Live (not zombie) processes of a process group, given `settle` seconds to go after a
+    SIGKILL; cheap when the group is already empty."""
+    deadline = time.monotonic() + settle
+    while True:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return []
+        except PermissionError:
+            pass
+        members = []
+        for proc in psutil.process_iter(["status"]):
+            with contextlib.suppress(psutil.Error, OSError):
+                if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(proc.pid) == group:
+                    members.append(proc.pid)
+        if not members or time.monotonic() > deadline:
+            return members
+        time.sleep(0.05)
 
 
 def _write_json(path: Path, data: object) -> None:

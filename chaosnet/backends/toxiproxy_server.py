@@ -28,10 +28,6 @@ class ToxiproxyServer:
     def api_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
     @classmethod
     def start(
         cls,
