@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from typing import Any
 
 PR_SET_PDEATHSIG = 1
+_Requests = queue.SimpleQueue[tuple[Callable[[], subprocess.Popen[bytes]], Future[Any]]]
 
 
 def _pdeathsig_setter() -> Callable[[], None] | None:
@@ -44,29 +45,32 @@ class _Launcher:
     """One daemon thread that forks every child; it ends only with the process."""
 
     def __init__(self) -> None:
-        self._requests: queue.SimpleQueue[tuple[Callable[[], subprocess.Popen[bytes]], Future[Any]]]
-        self._requests = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._owner = 0  # the pid that started the thread: a forked copy of chaosnet starts its own
+        self._requests: _Requests = queue.SimpleQueue()
         self._arm: Callable[[], None] | None = None
 
     def popen(self, argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         with self._lock:
-            if self._thread is None:
+            if self._owner != os.getpid():
+                self._owner = os.getpid()
+                self._requests = queue.SimpleQueue()
                 self._arm = _pdeathsig_setter()
-                self._thread = threading.Thread(
-                    target=self._serve, name="chaosnet-launcher", daemon=True
-                )
-                self._thread.start()
+                threading.Thread(
+                    target=self._serve,
+                    args=(self._requests,),
+                    name="chaosnet-launcher",
+                    daemon=True,
+                ).start()
+            arm, requests = self._arm, self._requests
         done: Future[subprocess.Popen[bytes]] = Future()
-        self._requests.put(
-            (lambda: subprocess.Popen(list(argv), preexec_fn=self._arm, **kwargs), done)
-        )
+        requests.put((lambda: subprocess.Popen(list(argv), preexec_fn=arm, **kwargs), done))
         return done.result()
 
-    def _serve(self) -> None:
+    @staticmethod
+    def _serve(requests: _Requests) -> None:
         while True:
-            start, done = self._requests.get()
+            start, done = requests.get()
             try:
                 done.set_result(start())
             except BaseException as exc:
