@@ -31,9 +31,6 @@ class Backend(Protocol):
     def start_nodes(self, names: Sequence[str]) -> None:
         """`start_node` for many at once: launch all, then wait for all (much faster at scale)."""
 
-    def add_node(self, spec: NodeSpec) -> None:
-        """Allocate a node that joins later (a fresh node syncing); then `start_node` it."""
-
     def stop_node(self, name: str) -> None:
         """Graceful stop (SIGTERM, then SIGKILL after a grace period): a node leaving."""
 

@@ -6,6 +6,11 @@ map fails to resolve or connect instead of silently escaping the faults. Toxipro
 run's bridge network, where its API and one unfaulted `api:NAME` proxy per node are published on
 127.0.0.1 — that is how the runner reaches node APIs from the host.
 
+Every fault is checked after it is applied (`links.Links`, `health`): a killed container is no
+longer running, a paused node does not answer `/health` and a resumed one does, a CPU quota is in
+the container's host config and gone once lifted. Cut and restored links are probed from the host
+on Toxiproxy's address in the run's bridge network (reachable from a Linux host).
+
 Networks get explicit /29 subnets from `CHAOSNET_DOCKER_POOL` (default 10.213.0.0/16): Docker's
 default address pools hold only about 30 networks, fewer than the nodes of a large run.
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import io
 import ipaddress
+import itertools
 import json
 import os
 import re
@@ -35,8 +41,9 @@ from docker.errors import APIError, NotFound
 
 import docker
 from chaosnet.backends.command import node_args
-from chaosnet.backends.images import NODE_IMAGE, TOXIPROXY_IMAGE, ensure_images
-from chaosnet.backends.links import ToxiproxyLinks, link_name
+from chaosnet.backends.health import expect_answers, expect_silent
+from chaosnet.backends.images import NODE_IMAGE, TOXIPROXY_IMAGE, engine, ensure_images
+from chaosnet.backends.links import LinkedNodes, Links, check_topology
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient, wait_until_answers
 from chaosnet.specs import ChainSpec, Endpoint, NodeSpec, NodeStats
@@ -46,6 +53,7 @@ NODE_PORT = 8000
 API_PORT = 8474
 API_PROXY_BASE = 9000
 LINK_PROXY_BASE = 10000
+CPU_PERIOD = 100_000
 DIAL_MAP = "/etc/chaosnet/dial-map.json"
 LABEL = "chaosnet"
 RUN_LABEL = "chaosnet.run"
@@ -55,11 +63,10 @@ RUN_LABEL = "chaosnet.run"
 class _Node:
     spec: NodeSpec
     api_slot: int
-    container: Any = None
-    network: Any = None
+    container: Any
 
 
-class DockerBackend(ToxiproxyLinks):
+class DockerBackend(LinkedNodes[_Node]):
     """Containers on one Docker engine; see the module docstring for the layout."""
 
     name = "docker"
@@ -69,7 +76,6 @@ class DockerBackend(ToxiproxyLinks):
         start_timeout: float = 60.0,
         stop_grace: float = 5.0,
         toxiproxy_timeout: float = 5.0,
-        spare_slots: int = 8,
         build_images: bool = True,
         node_image: str = NODE_IMAGE,
     ) -> None:
@@ -77,12 +83,11 @@ class DockerBackend(ToxiproxyLinks):
         self.start_timeout = start_timeout
         self.stop_grace = stop_grace
         self.toxiproxy_timeout = toxiproxy_timeout
-        self.spare_slots = spare_slots
         self.build_images = build_images
         self.node_image = node_image
         self._docker: DockerClient | None = None
         self._nodes: dict[str, _Node] = {}
-        self._proxies: dict[tuple[str, str], int] = {}
+        self._links: Links | None = None
         self._api_urls: dict[int, str] = {}
         self._run_dir: Path | None = None
         self._run_id = ""
@@ -95,66 +100,63 @@ class DockerBackend(ToxiproxyLinks):
     # -- setup ------------------------------------------------------------------------------
 
     def setup(self, run_dir: Path, chain: ChainSpec, nodes: list[NodeSpec]) -> None:
-        """Images (built if missing), networks, volumes, the Toxiproxy container, the proxies."""
-        names = [n.name for n in nodes]
-        if len(set(names)) != len(names):
-            raise BackendError(f"node names must be unique, got {names}")
+        """Images (built if missing), the Toxiproxy container, networks, volumes, nodes, proxies."""
+        check_topology(nodes)
         for spec in nodes:
             if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", spec.name):
                 raise BackendError(f"node name {spec.name!r} is not a valid container hostname")
-            unknown = set(spec.neighbours) - set(names)
-            if unknown:
-                raise BackendError(f"node {spec.name!r} has unknown neighbours {sorted(unknown)}")
         self._run_dir = run_dir
         self._run_id = re.sub(r"[^a-zA-Z0-9_.-]", "-", run_dir.name)
         self._chain = chain
         run_dir.mkdir(parents=True, exist_ok=True)
         if self.build_images:
             ensure_images(progress=lambda line: None)
-        self._docker = _engine()
+        self._docker = engine(timeout=60)
         self._subnets = self._free_subnets()
-        labels = self._labels()
-        bridge = self._docker.networks.create(f"chaosnet-{self._run_id}", labels=labels)
-        slots = len(nodes) + self.spare_slots
+        bridge = self._docker.networks.create(f"chaosnet-{self._run_id}", labels=self._labels())
         ports = {f"{API_PORT}/tcp": ("127.0.0.1", None)}
-        ports |= {f"{API_PROXY_BASE + i}/tcp": ("127.0.0.1", None) for i in range(slots)}
-        self._toxiproxy = self._docker.containers.create(
+        ports |= {f"{API_PROXY_BASE + i}/tcp": ("127.0.0.1", None) for i in range(len(nodes))}
+        self._toxiproxy = self._docker.containers.run(
             TOXIPROXY_IMAGE,
             name=f"chaosnet-{self._run_id}-toxiproxy",
-            labels=labels,
+            labels=self._labels(),
             network=bridge.name,
             ports=ports,
+            detach=True,
         )
-        for spec in nodes:
-            self._create_node(spec, len(self._nodes))
-        self._toxiproxy.start()
         self._toxiproxy.reload()
-        published = self._toxiproxy.attrs["NetworkSettings"]["Ports"]
+        settings = self._toxiproxy.attrs["NetworkSettings"]
+        published = settings["Ports"]
 
         def host_url(port: int) -> str:
             binding = published[f"{port}/tcp"][0]
             return f"http://{binding['HostIp']}:{binding['HostPort']}"
 
-        self._api_urls = {i: host_url(API_PROXY_BASE + i) for i in range(slots)}
+        self._api_urls = {i: host_url(API_PROXY_BASE + i) for i in range(len(nodes))}
         self._client = ToxiproxyClient(host_url(API_PORT), timeout=self.toxiproxy_timeout)
         wait_until_answers(self._client, 20)
-        self._populate(list(self._nodes))
+        links = Links(
+            self._client,
+            {spec.name: f"{spec.name}:{NODE_PORT}" for spec in nodes},
+            itertools.count(LINK_PROXY_BASE),
+            listen_host="0.0.0.0",
+            dial_host="toxiproxy",
+            probe_host=settings["Networks"][bridge.name]["IPAddress"],
+        )
+        self._links = links
+        for slot, spec in enumerate(nodes):
+            self._create_node(spec, slot, links)
+        links.create(
+            [
+                ProxySpec(
+                    f"api:{name}", f"0.0.0.0:{API_PROXY_BASE + n.api_slot}", f"{name}:{NODE_PORT}"
+                )
+                for name, n in self._nodes.items()
+            ]
+        )
 
-    def add_node(self, spec: NodeSpec) -> None:
-        """A node joining later: uses one of the spare published API slots."""
-        if spec.name in self._nodes:
-            raise BackendError(f"node {spec.name!r} already exists")
-        unknown = set(spec.neighbours) - set(self._nodes)
-        if unknown:
-            raise BackendError(f"node {spec.name!r} has unknown neighbours {sorted(unknown)}")
-        if len(self._nodes) >= len(self._api_urls):
-            raise BackendError(
-                f"no spare API slot left for {spec.name!r}; raise DockerBackend(spare_slots=…)"
-            )
-        self._create_node(spec, len(self._nodes))
-        self._populate([spec.name])
-
-    def _create_node(self, spec: NodeSpec, slot: int) -> None:
+    def _create_node(self, spec: NodeSpec, slot: int, links: Links) -> None:
+        """The node's own internal network (shared with Toxiproxy only), volume and container."""
         engine, labels = self._need_docker(), self._labels()
         assert self._subnets is not None
         subnet = next(self._subnets)
@@ -164,14 +166,12 @@ class DockerBackend(ToxiproxyLinks):
         )
         network.connect(self._toxiproxy, aliases=["toxiproxy"])
         volume = engine.volumes.create(f"chaosnet-{self._run_id}-{spec.name}", labels=labels)
-        self._nodes[spec.name] = _Node(spec, slot, network=network)
-        peers = [f"toxiproxy:{self._link_port(spec.name, n)}" for n in spec.neighbours]
         args = node_args(
             spec,
             self._chain,
             port=NODE_PORT,
             host="0.0.0.0",
-            peers=peers,
+            peers=links.peers(spec),
             data_dir="/data",
             advertise=f"{spec.name}:{NODE_PORT}",
             dial_map=DIAL_MAP,
@@ -185,36 +185,9 @@ class DockerBackend(ToxiproxyLinks):
             network=network.name,
             volumes={volume.name: {"bind": "/data", "mode": "rw"}},
         )
-        self._nodes[spec.name].container = container
-
-    def _link_port(self, src: str, dst: str) -> int:
-        """A stable listen port inside Toxiproxy for the directed link (allocated on first use)."""
-        if (src, dst) not in self._proxies:
-            self._proxies[(src, dst)] = LINK_PROXY_BASE + len(self._proxies)
-        return self._proxies[(src, dst)]
-
-    def _populate(self, new: list[str]) -> None:
-        """Proxies for every link touching `new`, the API proxies, and every node's dial map."""
-        client = self._need_client()
-        everyone = list(self._nodes)
-        specs = []
-        for a in everyone:
-            for b in everyone:
-                if a != b and (a in new or b in new):
-                    listen = f"0.0.0.0:{self._link_port(a, b)}"
-                    specs.append(ProxySpec(link_name(a, b), listen, f"{b}:{NODE_PORT}"))
-        for name in new:
-            listen = f"0.0.0.0:{API_PROXY_BASE + self._nodes[name].api_slot}"
-            specs.append(ProxySpec(f"api:{name}", listen, f"{name}:{NODE_PORT}"))
-        for i in range(0, len(specs), 200):
-            client.populate(specs[i : i + 200])
-        for name, node in self._nodes.items():
-            dial_map = {
-                f"{other}:{NODE_PORT}": f"toxiproxy:{self._link_port(name, other)}"
-                for other in self._nodes
-                if other != name
-            }
-            _put_file(node.container, DIAL_MAP, json.dumps(dial_map, indent=1).encode())
+        dial_map = json.dumps(links.dial_map(spec.name), indent=1).encode()
+        _put_file(container, DIAL_MAP, dial_map)
+        self._nodes[spec.name] = _Node(spec, slot, container)
 
     # -- node lifecycle ---------------------------------------------------------------------
 
@@ -258,30 +231,49 @@ class DockerBackend(ToxiproxyLinks):
             node.container.stop(timeout=int(self.stop_grace))
 
     def kill_node(self, name: str) -> None:
+        """`docker kill`; checked: the container no longer runs."""
         node = self._node(name)
         if self._status(node) in ("running", "paused"):
             node.container.kill()
             node.container.wait(timeout=30)
+            status = self._status(node)
+            if status in ("running", "paused", "restarting"):
+                raise HarnessFault(f"node {name!r} was killed but its container is {status}")
 
     def pause_node(self, name: str) -> None:
-        self._node(name).container.pause()
+        """`docker pause`; checked: the node no longer answers /health."""
+        node = self._node(name)
+        node.container.pause()
+        expect_silent(name, self._api_urls[node.api_slot] + "/health")
 
     def resume_node(self, name: str) -> None:
-        self._node(name).container.unpause()
+        """`docker unpause`; checked: the node answers /health again."""
+        node = self._node(name)
+        node.container.unpause()
+        expect_answers(name, self._api_urls[node.api_slot] + "/health")
 
     def is_running(self, name: str) -> bool:
         return self._status(self._node(name)) in ("running", "paused")
 
     def set_cpu(self, name: str, fraction: float | None) -> None:
-        """CPU quota for a slow node: `fraction` of one CPU; None lifts the limit."""
-        quota = -1 if fraction is None else max(1000, int(fraction * 100_000))
-        self._node(name).container.update(cpu_period=100_000, cpu_quota=quota)
+        """CPU quota for a slow node: `fraction` of one CPU; None lifts the limit.
+
+        Checked: the container's host config holds the quota, or no quota once lifted.
+        """
+        node = self._node(name)
+        quota = -1 if fraction is None else max(1000, int(fraction * CPU_PERIOD))
+        node.container.update(cpu_period=CPU_PERIOD, cpu_quota=quota)
+        node.container.reload()
+        held = node.container.attrs["HostConfig"].get("CpuQuota") or 0
+        if held != max(quota, 0) and not (quota < 0 and held < 0):
+            wanted = "no CPU quota" if fraction is None else f"CpuQuota {quota}"
+            raise HarnessFault(
+                f"node {name!r}: asked Docker for {wanted}, its host config has {held}"
+            )
 
     def _status(self, node: _Node) -> str:
         node.container.reload()
         return str(node.container.status)
-
-    # -- links ------------------------------------------------------------------------------
 
     # -- observation ------------------------------------------------------------------------
 
@@ -289,9 +281,6 @@ class DockerBackend(ToxiproxyLinks):
         node = self._node(name)
         extra = {"address": f"{name}:{NODE_PORT}", "container": node.container.name}
         return Endpoint(name, self._api_urls[node.api_slot], extra)
-
-    def node_names(self) -> list[str]:
-        return list(self._nodes)
 
     def stats(self, name: str) -> NodeStats:
         """Memory as the engine reports it (usage minus page cache); CPU is not sampled."""
@@ -367,25 +356,10 @@ class DockerBackend(ToxiproxyLinks):
             if not any(subnet.overlaps(u) for u in used if u.version == 4):
                 yield subnet
 
-    def _node(self, name: str) -> _Node:
-        try:
-            return self._nodes[name]
-        except KeyError:
-            raise BackendError(f"unknown node {name!r}; nodes are {sorted(self._nodes)}") from None
-
     def _need_docker(self) -> DockerClient:
         if self._docker is None:
             raise BackendError("the docker backend is not set up (call setup first)")
         return self._docker
-
-
-def _engine() -> DockerClient:
-    try:
-        return docker.from_env(timeout=60)
-    except Exception as exc:
-        raise BackendError(
-            f"the Docker engine is unreachable ({exc}); start it or set DOCKER_HOST"
-        ) from exc
 
 
 def _put_file(container: Any, path: str, data: bytes) -> None:
@@ -401,23 +375,27 @@ def _put_file(container: Any, path: str, data: bytes) -> None:
 
 
 def remove_labelled(run_id: str | None = None) -> list[str]:
-    """Remove containers, then networks, then volumes labelled by chaosnet (one run, or all)."""
-    engine = _engine()
-    label = f"{RUN_LABEL}={run_id}" if run_id else f"{LABEL}=1"
+    """Remove containers, then networks, then volumes of one run, or of every run.
+
+    Only objects with a run label go: the intermediate containers of an image build inherit the
+    Dockerfile's `chaosnet=1` label, and removing them kills a build in progress.
+    """
+    client = engine(timeout=60)
+    label = f"{RUN_LABEL}={run_id}" if run_id else RUN_LABEL
     removed: list[str] = []
     try:
-        for container in engine.containers.list(all=True, filters={"label": label}):
+        for container in client.containers.list(all=True, filters={"label": label}):
             with contextlib.suppress(NotFound):
                 container.remove(force=True, v=True)
                 removed.append(f"container {container.name}")
-        for network in engine.networks.list(filters={"label": label}):
+        for network in client.networks.list(filters={"label": label}):
             with contextlib.suppress(NotFound):
                 network.remove()
                 removed.append(f"network {network.name}")
-        for volume in engine.volumes.list(filters={"label": label}):
+        for volume in client.volumes.list(filters={"label": label}):
             with contextlib.suppress(NotFound):
                 volume.remove(force=True)
                 removed.append(f"volume {volume.name}")
     finally:
-        engine.close()
+        client.close()
     return removed

@@ -51,9 +51,10 @@ class BuildMode:
     reason: str
 
 
-def _client() -> DockerClient:
+def engine(timeout: float = 600) -> DockerClient:
+    """The Docker engine of the environment (DOCKER_HOST, …); a build wants a long timeout."""
     try:
-        return docker.from_env(timeout=600)
+        return docker.from_env(timeout=timeout)
     except Exception as exc:
         raise BackendError(
             f"the Docker engine is unreachable ({exc}); start it or set DOCKER_HOST"
@@ -61,7 +62,7 @@ def _client() -> DockerClient:
 
 
 def image_present(ref: str) -> bool:
-    client = _client()
+    client = engine()
     try:
         client.images.get(ref)
     except ImageNotFound:
@@ -123,7 +124,7 @@ def source_digest() -> str:
 
 
 def node_image_current(digest: str) -> bool:
-    client = _client()
+    client = engine()
     try:
         labels = client.images.get(NODE_IMAGE).labels or {}
     except ImageNotFound:
@@ -158,7 +159,7 @@ def ensure_images(progress: Progress = print, force: bool = False) -> list[str]:
 
 
 def build_toxiproxy_image(progress: Progress, mode: BuildMode) -> None:
-    client = _client()
+    client = engine()
     try:
         if not mode.offline:
             try:
@@ -219,7 +220,7 @@ def build_node_image(progress: Progress, mode: BuildMode, digest: str) -> None:
         shutil.copy2(root / "docker" / "node.Dockerfile", ctx / "Dockerfile")
         base = BASE_IMAGE_OFFLINE if mode.offline else BASE_IMAGE_ONLINE
         args = {"BASE_IMAGE": base, "PIP_OFFLINE": "1" if mode.offline else "0"}
-        client = _client()
+        client = engine()
         try:
             _build(client, ctx, NODE_IMAGE, args, progress, {SOURCE_LABEL: digest})
         finally:

@@ -6,8 +6,12 @@ its dial map sends every other node's advertised address through the matching pr
 message escapes the faults. Each child runs in its own process group (signals reach the node and
 anything it spawned; Ctrl-C in the terminal reaches only chaosnet, which then tears down).
 
-`RUN_DIR/pids.json` lists every process with its start time, so `chaosnet down` can kill what a
-SIGKILLed chaosnet left behind without ever killing an unrelated process that reused a pid.
+Children die with chaosnet, even a SIGKILLed one (`children.spawn`: PR_SET_PDEATHSIG on Linux).
+As a second line, `RUN_DIR/pids.json` lists every process with its start time and command line,
+and the run is recorded in the state dir (`registry`) until teardown, so `chaosnet down` finds
+and kills leftovers wherever `--out` pointed, never an unrelated process that reused a pid.
+Every fault is checked after it is applied (`links.Links`, `health`): a crashed node's process
+is gone, a paused one does not answer `/health`, a resumed one does.
 
     RUN_DIR/toxiproxy.log
     RUN_DIR/pids.json
@@ -32,16 +36,19 @@ import httpx
 import psutil
 
 from chaosnet import tools
+from chaosnet.backends import registry
+from chaosnet.backends.children import spawn
 from chaosnet.backends.command import node_args
-from chaosnet.backends.links import ToxiproxyLinks, link_name
+from chaosnet.backends.health import expect_answers, expect_silent
+from chaosnet.backends.links import LinkedNodes, Links, check_topology
 from chaosnet.backends.ports import free_ports
+from chaosnet.backends.toxiproxy_server import ToxiproxyServer
 from chaosnet.errors import BackendError, HarnessFault
-from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient, ToxiproxyServer
+from chaosnet.faults.toxiproxy import ToxiproxyClient
 from chaosnet.specs import ChainSpec, Endpoint, NodeSpec, NodeStats
 
 HOST = "127.0.0.1"
 PIDS_FILE = "pids.json"
-POPULATE_CHUNK = 200
 
 
 @dataclass
@@ -51,7 +58,6 @@ class _Node:
     dir: Path
     process: subprocess.Popen[bytes] | None = None
     ps: psutil.Process | None = None
-    paused: bool = False
 
     @property
     def address(self) -> str:
@@ -61,7 +67,7 @@ class _Node:
         return self.process is not None and self.process.poll() is None
 
 
-class LocalBackend(ToxiproxyLinks):
+class LocalBackend(LinkedNodes[_Node]):
     """Processes on this machine; see the module docstring for the layout of a run dir."""
 
     name = "local"
@@ -80,8 +86,9 @@ class LocalBackend(ToxiproxyLinks):
         self.toxiproxy_binary = toxiproxy_binary
         self.node_command = list(node_command) if node_command else tools.node_command()
         self._nodes: dict[str, _Node] = {}
-        self._proxies: dict[tuple[str, str], int] = {}
+        self._links: Links | None = None
         self._run_dir: Path | None = None
+        self._registered: Path | None = None
         self._chain = ChainSpec()
         self._server: ToxiproxyServer | None = None
         self._client: ToxiproxyClient | None = None
@@ -91,63 +98,31 @@ class LocalBackend(ToxiproxyLinks):
 
     def setup(self, run_dir: Path, chain: ChainSpec, nodes: list[NodeSpec]) -> None:
         """Ports for every node and directed link, the proxies, the dial maps; no node runs yet."""
-        names = [n.name for n in nodes]
-        if len(set(names)) != len(names):
-            raise BackendError(f"node names must be unique, got {names}")
-        for spec in nodes:
-            unknown = set(spec.neighbours) - set(names)
-            if unknown:
-                raise BackendError(f"node {spec.name!r} has unknown neighbours {sorted(unknown)}")
+        check_topology(nodes)
         self._run_dir = run_dir
         self._chain = chain
         run_dir.mkdir(parents=True, exist_ok=True)
         atexit.register(self.teardown)
+        self._registered = registry.register(run_dir)
         self._server = ToxiproxyServer.start(
             log_path=run_dir / "toxiproxy.log", binary=self.toxiproxy_binary
         )
-        self._client = ToxiproxyClient(self._server.api_url, timeout=self.toxiproxy_timeout)
         self._write_pids()
-        self._allocate(nodes)
-
-    def add_node(self, spec: NodeSpec) -> None:
-        """A node joining later: its port, proxies to and from every node, refreshed dial maps."""
-        if spec.name in self._nodes:
-            raise BackendError(f"node {spec.name!r} already exists")
-        unknown = set(spec.neighbours) - set(self._nodes)
-        if unknown:
-            raise BackendError(f"node {spec.name!r} has unknown neighbours {sorted(unknown)}")
-        self._allocate([spec])
-
-    def _allocate(self, specs: list[NodeSpec]) -> None:
-        """Ports and proxies for `specs` and every link between them and the known nodes."""
-        run_dir = self._need_run_dir()
-        client = self._need_client()
-        everyone = [*self._nodes, *(s.name for s in specs)]
-        new = {s.name for s in specs}
-        pairs = [(a, b) for a in everyone for b in everyone if a != b and (a in new or b in new)]
-        ports = iter(free_ports(len(specs) + len(pairs), HOST))
-        for spec in specs:
+        self._client = ToxiproxyClient(self._server.api_url, timeout=self.toxiproxy_timeout)
+        link_count = len(nodes) * (len(nodes) - 1)
+        ports = iter(free_ports(len(nodes) + link_count, HOST))
+        for spec in nodes:
             node_dir = run_dir / "nodes" / spec.name
             (node_dir / "data").mkdir(parents=True, exist_ok=True)
             self._nodes[spec.name] = _Node(spec, next(ports), node_dir)
-        wanted = []
-        for src, dst in pairs:
-            port = next(ports)
-            self._proxies[(src, dst)] = port
-            upstream = self._nodes[dst].address
-            wanted.append(ProxySpec(link_name(src, dst), f"{HOST}:{port}", upstream))
-        for i in range(0, len(wanted), POPULATE_CHUNK):
-            client.populate(wanted[i : i + POPULATE_CHUNK])
-        for node in self._nodes.values():
-            self._write_dial_map(node)
-
-    def _write_dial_map(self, node: _Node) -> None:
-        mapping = {
-            other.address: f"{HOST}:{self._proxies[(node.spec.name, other.spec.name)]}"
-            for other in self._nodes.values()
-            if other is not node
-        }
-        _write_json(node.dir / "dial-map.json", mapping)
+        addresses = {name: node.address for name, node in self._nodes.items()}
+        links = Links(
+            self._client, addresses, ports, listen_host=HOST, dial_host=HOST, probe_host=HOST
+        )
+        links.create()
+        for name, node in self._nodes.items():
+            _write_json(node.dir / "dial-map.json", links.dial_map(name))
+        self._links = links
 
     # -- node lifecycle ---------------------------------------------------------------------
 
@@ -169,7 +144,7 @@ class LocalBackend(ToxiproxyLinks):
 
     def _launch(self, node: _Node) -> None:
         spec = node.spec
-        peers = [f"{HOST}:{self._proxies[(spec.name, n)]}" for n in spec.neighbours]
+        peers = self._need_links().peers(spec)
         argv = self.node_command + node_args(
             spec,
             self._chain,
@@ -184,11 +159,10 @@ class LocalBackend(ToxiproxyLinks):
         with open(node.dir / "node.log", "ab") as log:
             log.write(f"--- chaosnet: starting {' '.join(argv)}\n".encode())
             log.flush()
-            node.process = subprocess.Popen(
+            node.process = spawn(
                 argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
             )
         node.ps = None
-        node.paused = False
 
     def _wait_healthy(self, node: _Node, deadline: float) -> None:
         url = f"http://{node.address}/health"
@@ -226,20 +200,30 @@ class LocalBackend(ToxiproxyLinks):
         self._reap(node)
 
     def kill_node(self, name: str) -> None:
+        """SIGKILL the node's group; checked: no process of that group is left."""
         node = self._node(name)
         if node.alive():
+            assert node.process is not None
+            group = node.process.pid
             self._signal(node, signal.SIGKILL)
             self._reap(node)
+            survivors = _group_members(group, settle=1.0)
+            if survivors:
+                raise HarnessFault(
+                    f"node {name!r} was killed but processes {survivors} of its group remain"
+                )
 
     def pause_node(self, name: str) -> None:
+        """SIGSTOP; checked: the node no longer answers /health."""
         node = self._running(name)
         self._signal(node, signal.SIGSTOP)
-        node.paused = True
+        expect_silent(name, f"http://{node.address}/health")
 
     def resume_node(self, name: str) -> None:
+        """SIGCONT; checked: the node answers /health again."""
         node = self._running(name)
         self._signal(node, signal.SIGCONT)
-        node.paused = False
+        expect_answers(name, f"http://{node.address}/health")
 
     def is_running(self, name: str) -> bool:
         return self._node(name).alive()
@@ -257,18 +241,12 @@ class LocalBackend(ToxiproxyLinks):
             raise HarnessFault(
                 f"node {node.spec.name!r} (pid {node.process.pid}) survived SIGKILL for 10s"
             ) from exc
-        node.paused = False
-
-    # -- links ------------------------------------------------------------------------------
 
     # -- observation ------------------------------------------------------------------------
 
     def endpoint(self, name: str) -> Endpoint:
         node = self._node(name)
         return Endpoint(name, f"http://{node.address}", {"address": node.address})
-
-    def node_names(self) -> list[str]:
-        return list(self._nodes)
 
     def stats(self, name: str) -> NodeStats:
         """RSS of the node and its children; CPU % since the previous call (None the first time)."""
@@ -306,16 +284,13 @@ class LocalBackend(ToxiproxyLinks):
     def teardown(self, keep: bool = False) -> None:
         """Stop every process started; safe to call twice (also runs at interpreter exit).
 
-        `keep` leaves the nodes and toxiproxy-server running for inspection; `pids.json` stays so
-        `chaosnet down RUN_ID` stops them later. The run dir (data, logs) is always kept.
+        Processes never outlive chaosnet (see the module docstring), so `keep` changes nothing
+        here: the run dir (data, logs) is always kept.
         """
         if self._torn_down:
             return
         self._torn_down = True
         atexit.unregister(self.teardown)
-        if keep:
-            self._write_pids()
-            return
         alive = [n for n in self._nodes.values() if n.alive()]
         for node in alive:
             self._signal(node, signal.SIGTERM)
@@ -335,11 +310,13 @@ class LocalBackend(ToxiproxyLinks):
         if self._run_dir is not None:
             with contextlib.suppress(FileNotFoundError):
                 (self._run_dir / PIDS_FILE).unlink()
+        if self._registered is not None:
+            registry.unregister(self._registered)
 
     # -- helpers ----------------------------------------------------------------------------
 
     def _write_pids(self) -> None:
-        """Record every live child (pid + start time) for `chaosnet down` after a SIGKILL."""
+        """Record every live child (pid, start time, command line) for `chaosnet down`."""
         entries = []
         children = [(n, node.process) for n, node in self._nodes.items() if node.alive()]
         if self._server is not None:
@@ -348,16 +325,16 @@ class LocalBackend(ToxiproxyLinks):
             assert process is not None
             pid = process.pid
             with contextlib.suppress(psutil.Error):
+                proc = psutil.Process(pid)
                 entries.append(
-                    {"name": label, "pid": pid, "create_time": psutil.Process(pid).create_time()}
+                    {
+                        "name": label,
+                        "pid": pid,
+                        "create_time": proc.create_time(),
+                        "cmdline": proc.cmdline(),
+                    }
                 )
         _write_json(self._need_run_dir() / PIDS_FILE, {"backend": "local", "processes": entries})
-
-    def _node(self, name: str) -> _Node:
-        try:
-            return self._nodes[name]
-        except KeyError:
-            raise BackendError(f"unknown node {name!r}; nodes are {sorted(self._nodes)}") from None
 
     def _running(self, name: str) -> _Node:
         node = self._node(name)
@@ -374,8 +351,8 @@ class LocalBackend(ToxiproxyLinks):
 def kill_leftovers(run_dir: Path) -> list[str]:
     """Kill the process groups a crashed chaosnet left, from `run_dir/pids.json`.
 
-    A pid is only signalled when its start time still matches the record (no pid reuse victims).
-    Returns a description of each process killed.
+    A pid is only signalled when its start time and command line still match the record (no
+    pid-reuse victims). Returns a description of each process killed.
     """
     path = run_dir / PIDS_FILE
     try:
@@ -388,6 +365,8 @@ def kill_leftovers(run_dir: Path) -> list[str]:
             proc = psutil.Process(int(entry["pid"]))
             if abs(proc.create_time() - float(entry["create_time"])) > 0.01:
                 continue
+            if proc.cmdline() != entry["cmdline"]:
+                continue
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
             with contextlib.suppress(psutil.Error):
@@ -397,6 +376,27 @@ def kill_leftovers(run_dir: Path) -> list[str]:
             continue
     path.unlink(missing_ok=True)
     return killed
+
+
+def _group_members(group: int, settle: float) -> list[int]:
+    """Live (not zombie) processes of a process group, given `settle` seconds to go after a
+    SIGKILL; cheap when the group is already empty."""
+    deadline = time.monotonic() + settle
+    while True:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return []
+        except PermissionError:
+            pass
+        members = []
+        for proc in psutil.process_iter(["status"]):
+            with contextlib.suppress(psutil.Error, OSError):
+                if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(proc.pid) == group:
+                    members.append(proc.pid)
+        if not members or time.monotonic() > deadline:
+            return members
+        time.sleep(0.05)
 
 
 def _write_json(path: Path, data: object) -> None:

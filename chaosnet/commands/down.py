@@ -14,16 +14,22 @@ def down(
     all_runs: bool = typer.Option(False, "--all", help="Everything chaosnet ever labelled."),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where run directories are."),
 ) -> None:
-    """Kill leftover local processes (from RUNS/*/pids.json) and remove Docker objects
-    labelled chaosnet — of one run, or with --all of every run."""
+    """Kill leftover local processes (from the pids.json of runs in RUNS and of every run still
+    registered as live, wherever its --out was) and remove Docker objects labelled chaosnet —
+    of one run, or with --all of every run."""
     if (run_id is None) == (not all_runs):
         raise UsageError("give a RUN_ID or --all (not both)")
+    from chaosnet.backends import registry
     from chaosnet.backends.local import kill_leftovers
 
-    run_dirs = [runs_dir / run_id] if run_id else sorted(runs_dir.glob("*/"))
-    for run_dir in run_dirs:
+    run_dirs = {runs_dir / run_id} if run_id else set(runs_dir.glob("*/"))
+    live = [(e, d) for e, d in registry.registered() if run_id is None or d.name == run_id]
+    run_dirs |= {run_dir for _, run_dir in live}
+    for run_dir in sorted(run_dirs):
         for killed in kill_leftovers(run_dir):
             typer.echo(f"killed {killed} of {run_dir.name}")
+    for entry, _ in live:
+        registry.unregister(entry)
     from docker.errors import DockerException
 
     from chaosnet.backends.docker import remove_labelled

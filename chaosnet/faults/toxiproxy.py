@@ -5,28 +5,24 @@ process), has no bulk `/populate`, and no timeouts — and Toxiproxy v2.12.0 can
 when a toxic of a closed connection is removed. Here every call has a deadline and a hung call
 becomes `HarnessFault` (the harness failed, not the system under test). See docs/decisions.md.
 
-    ToxiproxyClient(api_url)        one server; proxies, toxics, enable/disable, reset, metrics
-    ToxiproxyServer.start(...)      a toxiproxy-server process on a free 127.0.0.1 port
+    ToxiproxyClient(api_url)        one server; proxies, toxics, enable/disable, metrics
     toxics_for(LinkFault)           the toxics that make a link look like the fault (pure)
+    parse_proxy_bytes(text)         bytes per proxy from `-proxy-metrics` Prometheus text
+
+The toxiproxy-server process of the local backend is `chaosnet.backends.toxiproxy_server`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
-from chaosnet import tools
-from chaosnet.backends.ports import free_ports
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.specs import LinkFault
 
@@ -178,9 +174,6 @@ class ToxiproxyClient:
     def proxy(self, name: str) -> Proxy:
         return _proxy_from(self._call("GET", f"/proxies/{self._p(name)}").json())
 
-    def delete_proxy(self, name: str) -> None:
-        self._call("DELETE", f"/proxies/{self._p(name)}")
-
     def set_enabled(self, name: str, enabled: bool) -> None:
         """Disabling refuses new connections and cuts open ones (a partition)."""
         self._call("POST", f"/proxies/{self._p(name)}", {"enabled": enabled})
@@ -213,43 +206,23 @@ class ToxiproxyClient:
     def set_fault(self, proxy: str, fault: LinkFault) -> None:
         self.set_toxics(proxy, toxics_for(fault))
 
-    def reset(self) -> None:
-        """Enable every proxy and remove every toxic."""
-        self._call("POST", "/reset")
-
-    def metrics_text(self) -> str:
-        return self._call("GET", "/metrics").text
-
     def link_bytes(self) -> dict[str, int]:
         """Bytes each proxy carried (both directions), from the server's Prometheus metrics.
 
         Needs the server flag `-proxy-metrics` (Toxiproxy >= 2.6); empty when it is off.
         """
-        return parse_proxy_bytes(self.metrics_text())
+        return parse_proxy_bytes(self._call("GET", "/metrics").text)
 
 
 def parse_proxy_bytes(text: str) -> dict[str, int]:
     """Sum `toxiproxy_proxy_sent_bytes_total` over directions, per proxy label."""
     totals: dict[str, int] = {}
-    prefix = "toxiproxy_proxy_sent_bytes_total{"
-    for line in text.splitlines():
-        if not line.startswith(prefix):
-            continue
-        labels, _, value = line[len(prefix) :].rpartition("} ")
-        proxy = _label(labels, "proxy")
-        if proxy is not None:
-            totals[proxy] = totals.get(proxy, 0) + int(float(value))
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            proxy = sample.labels.get("proxy")
+            if sample.name == "toxiproxy_proxy_sent_bytes_total" and proxy is not None:
+                totals[proxy] = totals.get(proxy, 0) + int(sample.value)
     return totals
-
-
-def _label(labels: str, key: str) -> str | None:
-    marker = f'{key}="'
-    start = labels.find(marker)
-    if start < 0:
-        return None
-    start += len(marker)
-    end = labels.find('"', start)
-    return labels[start:end].encode().decode("unicode_escape")
 
 
 def wait_until_answers(client: ToxiproxyClient, deadline_s: float) -> str:
@@ -265,77 +238,3 @@ def wait_until_answers(client: ToxiproxyClient, deadline_s: float) -> str:
     raise HarnessFault(
         f"Toxiproxy at {client.api_url} did not answer within {deadline_s:g}s: {last}"
     )
-
-
-class ToxiproxyServer:
-    """A toxiproxy-server process of the local backend, in its own process group."""
-
-    def __init__(self, process: subprocess.Popen[bytes], host: str, port: int) -> None:
-        self.process = process
-        self.host = host
-        self.port = port
-
-    @property
-    def api_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @classmethod
-    def start(
-        cls,
-        log_path: Path | None = None,
-        binary: str | None = None,
-        host: str = "127.0.0.1",
-        ready_timeout: float = 10.0,
-    ) -> ToxiproxyServer:
-        """Start on a free port with proxy metrics on; wait until the API answers.
-
-        A port taken between choosing and binding it is retried on another port (3 tries).
-        """
-        path = binary or tools.toxiproxy_server()
-        if path is None:
-            raise BackendError(
-                "toxiproxy-server not found on PATH or beside Python; run `make install` or "
-                "scripts/install-toxiproxy.sh .venv/bin (or set CHAOSNET_TOXIPROXY)"
-            )
-        last: Exception | None = None
-        for _ in range(3):
-            (port,) = free_ports(1, host)
-            argv = [path, "-host", host, "-port", str(port), "-proxy-metrics"]
-            out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-            try:
-                process = subprocess.Popen(
-                    argv,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    env={**os.environ, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "warn")},
-                )
-            finally:
-                if log_path:
-                    out.close()  # type: ignore[union-attr]
-            server = cls(process, host, port)
-            try:
-                with ToxiproxyClient(server.api_url, timeout=2.0) as client:
-                    wait_until_answers(client, ready_timeout)
-                return server
-            except HarnessFault as exc:
-                last = exc
-                server.stop()
-        raise HarnessFault(f"toxiproxy-server ({path}) did not start: {last}")
-
-    def stop(self, grace: float = 3.0) -> None:
-        """SIGTERM, then SIGKILL after `grace` seconds; safe to call twice."""
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(grace)

@@ -27,6 +27,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.docker)
 
 
+@pytest.fixture(autouse=True)
+def private_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`chaosnet down --all` in these tests must never see the local runs of anyone else."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("CHAOSNET_STATE_DIR", str(state))
+    return state
+
+
 @pytest.fixture(scope="session")
 def stand_in_image(images: None) -> str:
     return STAND_IN_IMAGE

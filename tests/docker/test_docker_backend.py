@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 import docker
 from chaosnet.backends.docker import DockerBackend, remove_labelled
+from chaosnet.cli import app
 from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
 
 RING = [NodeSpec("n1", ("n2", "n3")), NodeSpec("n2", ("n1", "n3")), NodeSpec("n3", ("n1", "n2"))]
@@ -19,9 +25,11 @@ RING = [NodeSpec("n1", ("n2", "n3")), NodeSpec("n2", ("n1", "n3")), NodeSpec("n3
 @pytest.fixture
 def backend(stand_in_image: str, tmp_path: Path) -> Iterator[DockerBackend]:
     b = DockerBackend(node_image=stand_in_image, build_images=False)
-    b.setup(tmp_path / "run-docker-test", ChainSpec(), RING)
-    yield b
-    b.teardown()
+    try:
+        b.setup(tmp_path / "run-docker-test", ChainSpec(), RING)
+        yield b
+    finally:
+        b.teardown()
 
 
 def _labelled(run_id: str) -> list[str]:
@@ -91,8 +99,14 @@ def test_kill_restart_keeps_the_volume_pause_and_cpu(backend: DockerBackend) -> 
         httpx.get(url + "/health", timeout=1)
     backend.resume_node("n2")
     assert httpx.get(url + "/health", timeout=5).status_code == 200
+    container = backend._node("n2").container
     backend.set_cpu("n2", 0.2)
+    container.reload()
+    assert container.attrs["HostConfig"]["CpuQuota"] == 20_000
+    assert container.attrs["HostConfig"]["CpuPeriod"] == 100_000
     backend.set_cpu("n2", None)
+    container.reload()
+    assert container.attrs["HostConfig"]["CpuQuota"] in (0, -1)  # no quota
     stats = backend.stats("n2")
     assert stats.rss_bytes is not None and stats.rss_bytes > 1_000_000
     print(f"memory per stand-in node container: {stats.rss_bytes / 2**20:.1f} MiB")
@@ -113,3 +127,33 @@ def test_teardown_removes_every_labelled_object(stand_in_image: str, tmp_path: P
     assert _labelled("run-teardown") == []
     assert (run_dir / "nodes" / "n1" / "node.log").exists()
     assert remove_labelled("run-teardown") == []
+
+
+def test_a_killed_runner_leaves_containers_that_down_all_removes(
+    stand_in_image: str, tmp_path: Path
+) -> None:
+    """Containers do not die with chaosnet (only local processes do); `down --all` removes them."""
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from chaosnet.backends.docker import DockerBackend\n"
+        "from chaosnet.specs import ChainSpec, NodeSpec\n"
+        f"b = DockerBackend(node_image={stand_in_image!r}, build_images=False)\n"
+        "b.setup(Path(sys.argv[1]), ChainSpec(), [NodeSpec('n1', ())])\n"
+        "b.start_nodes(['n1'])\n"
+        "print('up', flush=True)\n"
+        "import time; time.sleep(120)\n"
+    )
+    runner = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path / "run-killed")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert runner.stdout is not None and runner.stdout.readline().strip() == "up"
+    finally:
+        os.kill(runner.pid, signal.SIGKILL)
+        runner.wait(10)
+    assert len(_labelled("run-killed")) == 2 + 2 + 1  # node and toxiproxy, networks, volume
+    result = CliRunner().invoke(app, ["down", "--all", "--runs-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    assert _labelled("run-killed") == []

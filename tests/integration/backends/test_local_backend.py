@@ -8,14 +8,19 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+from typer.testing import CliRunner
 
-from chaosnet.backends.local import LocalBackend, kill_leftovers
-from chaosnet.errors import BackendError
+from chaosnet.backends import registry
+from chaosnet.backends.local import LocalBackend
+from chaosnet.cli import app
+from chaosnet.errors import BackendError, HarnessFault
+from chaosnet.faults.toxiproxy import ToxiproxyClient
 from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
 
 RING = [
@@ -81,6 +86,36 @@ def test_partition_cuts_one_direction_and_heal_restores(
     assert backend.link_bytes()[("n1", "n2")] > 0
 
 
+def test_a_toxiproxy_that_only_claims_to_cut_a_link_is_a_harness_fault(
+    stand_in_backend: LocalBackend, tmp_path: Path, lying_toxiproxy: Callable[..., str]
+) -> None:
+    backend = stand_in_backend
+    backend.setup(tmp_path, ChainSpec(), RING)
+    backend.start_nodes(["n1", "n2", "n3"])
+    assert backend._server is not None
+    links = backend._need_links()
+    links.client = ToxiproxyClient(lying_toxiproxy(backend._server.api_url))
+    with pytest.raises(HarnessFault, match=r"link n1->n2: .* accepts connections"):
+        backend.set_link_enabled("n1", "n2", False)
+    assert all(_reach(backend, "n1").values())  # the lie: the link was never cut
+
+
+def test_a_toxiproxy_that_drops_toxics_is_a_harness_fault(
+    stand_in_backend: LocalBackend, tmp_path: Path, lying_toxiproxy: Callable[..., str]
+) -> None:
+    backend = stand_in_backend
+    backend.setup(tmp_path, ChainSpec(), PAIR)
+    assert backend._server is not None
+
+    def swallows_toxics(method: str, path: str, body: object) -> bool:
+        return method == "POST" and path.endswith("/toxics")
+
+    links = backend._need_links()
+    links.client = ToxiproxyClient(lying_toxiproxy(backend._server.api_url, swallows_toxics))
+    with pytest.raises(HarnessFault, match=r"link n2->n1: .*loss.* but holds none"):
+        backend.set_link("n2", "n1", LinkFault(loss=0.05))
+
+
 def test_link_latency_slows_that_link_only(stand_in_backend: LocalBackend, tmp_path: Path) -> None:
     backend = stand_in_backend
     backend.setup(tmp_path, ChainSpec(), PAIR)
@@ -136,35 +171,89 @@ def test_teardown_leaves_no_process_and_is_idempotent(tmp_path: Path) -> None:
     assert not (tmp_path / "pids.json").exists()
 
 
-def test_leftovers_of_a_killed_chaosnet_are_killed_from_pids_json(tmp_path: Path) -> None:
-    """chaosnet SIGKILLed mid-run: its children live on until `chaosnet down` reads pids.json."""
-    script = (
-        "import sys; from pathlib import Path\n"
-        "from chaosnet.backends.local import LocalBackend\n"
-        "from chaosnet.specs import ChainSpec, NodeSpec\n"
-        f"b = LocalBackend(node_command={STAND_IN!r})\n"
-        "b.setup(Path(sys.argv[1]), ChainSpec(), [NodeSpec('n1', ()), NodeSpec('n2', ())])\n"
-        "b.start_nodes(['n1', 'n2'])\n"
-        "print('up', flush=True)\n"
-        "import time; time.sleep(60)\n"
-    )
-    parent = subprocess.Popen(
-        [sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True
+RUNNER = (
+    "import sys, threading; from pathlib import Path\n"
+    "from chaosnet.backends.local import LocalBackend\n"
+    "from chaosnet.specs import ChainSpec, NodeSpec\n"
+    f"b = LocalBackend(node_command={STAND_IN!r})\n"
+    "def start():\n"
+    "    b.setup(Path(sys.argv[1]), ChainSpec(), [NodeSpec('n1', ()), NodeSpec('n2', ())])\n"
+    "    b.start_nodes(['n1', 'n2'])\n"
+    "worker = threading.Thread(target=start); worker.start(); worker.join()\n"
+    "print('up', flush=True)\n"
+    "import time; time.sleep(60)\n"
+)
+
+
+def _alive(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive.append(pid)
+        except psutil.NoSuchProcess:
+            continue
+    return alive
+
+
+def test_a_sigkilled_runner_leaves_no_process_behind(tmp_path: Path) -> None:
+    """Started from a thread that has ended by then; nobody calls `chaosnet down`."""
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, str(tmp_path / "elsewhere")],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
-        assert parent.stdout is not None and parent.stdout.readline().strip() == "up"
-        pids = _pids(tmp_path)
+        assert runner.stdout is not None and runner.stdout.readline().strip() == "up"
+        pids = _pids(tmp_path / "elsewhere")
+        assert len(_alive(pids)) == 3  # two nodes and toxiproxy outlived the starting thread
     finally:
-        os.kill(parent.pid, signal.SIGKILL)
-        parent.wait(10)
-    assert all(psutil.pid_exists(p) for p in pids)  # orphans, as after a real crash
-    killed = kill_leftovers(tmp_path)
-    assert len(killed) == 3
+        os.kill(runner.pid, signal.SIGKILL)
+        runner.wait(10)
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in pids):
+    while _alive(pids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(psutil.pid_exists(p) for p in pids)
-    assert kill_leftovers(tmp_path) == []
+    assert _alive(pids) == []
+
+
+def test_down_all_finds_a_registered_run_wherever_it_is_and_spares_reused_pids(
+    tmp_path: Path, private_state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What PDEATHSIG cannot cover (another OS, a process started before it was armed)."""
+    # `down --all` would also remove every chaosnet container on the engine, including those of
+    # docker tests running meanwhile: point it at an engine that is not there
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    run_dir = tmp_path / "out" / "run-1"
+    run_dir.mkdir(parents=True)
+    registry.register(run_dir)
+    leftover = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    stranger = subprocess.Popen(["sleep", "61"], start_new_session=True)
+    try:
+        entries = []
+        for label, proc, cmdline in [
+            ("n1", leftover, ["sleep", "60"]),
+            ("n2", stranger, ["chaosnet-node", "--port=1"]),  # the pid now runs something else
+        ]:
+            ps = psutil.Process(proc.pid)
+            entries.append(
+                {
+                    "name": label,
+                    "pid": proc.pid,
+                    "create_time": ps.create_time(),
+                    "cmdline": cmdline,
+                }
+            )
+        (run_dir / "pids.json").write_text(json.dumps({"processes": entries}))
+        result = CliRunner().invoke(app, ["down", "--all", "--runs-dir", str(tmp_path / "runs")])
+        assert f"killed n1 (pid {leftover.pid}) of run-1" in result.output
+        assert "docker: skipped" in result.output
+        assert leftover.wait(5) == -signal.SIGKILL
+        assert stranger.poll() is None
+        assert registry.registered() == []
+    finally:
+        for proc in (leftover, stranger):
+            proc.kill()
+            proc.wait(5)
 
 
 def test_a_node_that_exits_at_start_is_reported_with_its_log(tmp_path: Path) -> None:
@@ -176,17 +265,3 @@ def test_a_node_that_exits_at_start_is_reported_with_its_log(tmp_path: Path) -> 
             backend.start_node("n1")
     finally:
         backend.teardown()
-
-
-def test_added_node_gets_proxies_and_every_dial_map_learns_it(
-    stand_in_backend: LocalBackend, tmp_path: Path
-) -> None:
-    backend = stand_in_backend
-    backend.setup(tmp_path, ChainSpec(), PAIR)
-    backend.start_nodes(["n1", "n2"])
-    backend.add_node(NodeSpec("n4", ("n1",)))
-    backend.start_node("n4")
-    assert all(_reach(backend, "n4").values())
-    n4 = backend.endpoint("n4").extra["address"]
-    dial_map = json.loads((tmp_path / "nodes" / "n1" / "dial-map.json").read_text())
-    assert n4 in dial_map and dial_map[n4] != n4

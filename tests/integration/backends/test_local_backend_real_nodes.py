@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 from chaosnet import tools
 from chaosnet.backends.local import LocalBackend
 from chaosnet.specs import ChainSpec, NodeSpec
+from tests.runs import SCENARIOS, wait_for_phase
 
 
 def real_node_available() -> bool:
@@ -75,3 +78,29 @@ def test_three_real_nodes_sync_survive_kill_restart_and_leave_nothing(tmp_path: 
     finally:
         backend.teardown()
     assert not any(psutil.pid_exists(p) for p in pids)
+
+
+def test_a_sigkilled_chaosnet_run_takes_its_nodes_and_toxiproxy_with_it(tmp_path: Path) -> None:
+    """The measured failure: `kill -9` of `chaosnet run … --out elsewhere` left 5 processes."""
+    out = tmp_path / "elsewhere"
+    out.mkdir()
+    scenario = [str(SCENARIOS / "happy-path.yaml"), "--out", str(out)]
+    runner = subprocess.Popen(
+        [sys.executable, "-c", "from chaosnet.cli import main; main()", "run", *scenario],
+        cwd=out,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        run_dir = wait_for_phase(out, "timeline", timeout=90)
+        pids = [p["pid"] for p in json.loads((run_dir / "pids.json").read_text())["processes"]]
+        assert len(pids) >= 5  # the happy path's nodes and toxiproxy-server
+    finally:
+        runner.kill()
+        runner.wait(10)
+    deadline = time.monotonic() + 5
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
+        time.sleep(0.05)
+    assert alive == []

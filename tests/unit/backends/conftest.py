@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chaosnet.faults.toxiproxy import ToxiproxyClient, ToxiproxyServer
+from chaosnet.backends.toxiproxy_server import ToxiproxyServer
+from chaosnet.faults.toxiproxy import ToxiproxyClient
 
 
 class _Hello(BaseHTTPRequestHandler):

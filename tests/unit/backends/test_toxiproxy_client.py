@@ -11,12 +11,11 @@ import httpx
 import pytest
 
 from chaosnet.backends.ports import free_ports
+from chaosnet.backends.toxiproxy_server import ToxiproxyServer
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.faults.toxiproxy import (
     ProxySpec,
-    Toxic,
     ToxiproxyClient,
-    ToxiproxyServer,
     parse_proxy_bytes,
     toxics_for,
 )
@@ -101,15 +100,6 @@ def test_set_toxics_replaces_the_whole_set(client: ToxiproxyClient, upstream: st
     assert toxics["bandwidth_up"].stream == "upstream"
     client.remove_toxic("a->b", "bandwidth_up")
     assert {t.name for t in client.proxy("a->b").toxics} == {"latency", "bandwidth_down"}
-
-
-def test_reset_enables_everything_and_drops_toxics(client: ToxiproxyClient, upstream: str) -> None:
-    _proxy(client, upstream)
-    client.add_toxic("a->b", Toxic("slow", "latency", attributes={"latency": 10}))
-    client.set_enabled("a->b", False)
-    client.reset()
-    proxy = client.proxy("a->b")
-    assert proxy.enabled and proxy.toxics == ()
 
 
 def test_link_bytes_come_from_the_metrics(client: ToxiproxyClient, upstream: str) -> None:
