@@ -52,6 +52,18 @@ CASES: dict[str, tuple[str | bytes, str]] = {
         "a: 1\n---\nb: 2\n",
         "x.yaml:2:1: more than one YAML document (`---`); a scenario is a single document",
     ),
+    "unclosed-single-quote": (
+        "name: 'x\nduration: 30s\n",
+        'x.yaml:1:7: "\'" is never closed (the file ends first)',
+    ),
+    "quote-cut-by-a-document-marker": (
+        'name: "x\n---\nb: 1\n',
+        "x.yaml:1:7: '\"' is never closed (a `---` at 2:1 comes first)",
+    ),
+    "missing-comma-in-a-flow-list": (
+        "a: [{b: 1} {c: 2}]\n",
+        "x.yaml:1:12: a ',' or ']' is missing before this (inside the '[' at column 4)",
+    ),
     "python-tag": (
         "a: !!python/object/apply:os.system [ls]\n",
         "x.yaml:1:4: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'; "
