@@ -1,10 +1,11 @@
 """Running `chaosnet` as a user does (a real subprocess) and reading what a run left behind.
 
-`run_ok` is the one way a test runs a scenario: exit 0, a passing verdict, results.json valid
-against its schema, and then `prove`: the journal must show each fault happening and having its
-effect. A passing verdict alone only says the assertions held; a partition that cut nothing, a
-crash that killed nothing or a slow node whose links were never touched leave `converge` passing.
-What `prove` asks of a run (backend-agnostic: it reads only the run directory):
+`run_scenario` (and `run_ok`, which also wants a passing verdict) is the one way a test runs a
+scenario: the expected exit code, results.json valid against its schema, and then `prove`: the
+journal must show each fault happening and having its effect. A passing verdict alone only says
+the assertions held; a partition that cut nothing, a crash that killed nothing or a slow node
+whose links were never touched leave `converge` passing. What `prove` asks of a run (it reads
+only the run directory, so it holds for every backend):
 
 - every timeline event `done` (results.json `timeline`, and the journal's `event` records);
 - a partition: honest nodes on at least two distinct tips for a sustained stretch while it was in
@@ -13,8 +14,9 @@ What `prove` asks of a run (backend-agnostic: it reads only the run directory):
   with the height the others had when it came back (and, for restarts and joins, a sync time in
   results.json `metrics.sync_times`);
 - a slow node with latency: blocks reach it at least half that latency later than the first node
-  that saw them, while the fault is in force;
-- the point of the scenario (`POINTS`): the reorg depth a fork or deep-reorg scenario is about.
+  that saw them while the fault is in force, and on time again after it;
+- the point of the scenario (`POINTS`, by name): the split, the nodes brought back, the slow node,
+  the reorg depth it is about; so a copy with its fault swapped for a no-op fails.
 """
 
 from __future__ import annotations
