@@ -33,7 +33,8 @@ CHROMIUM = ("chromium", "/usr/bin/chromium")
 
 
 def on_ci() -> bool:
-    return bool(os.environ.get("CI"))
+    """CI systems set CI (to 1 or true; .ci/run sets 1); CI=0 or CI=false means a developer."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 @functools.cache
