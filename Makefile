@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # the docker backend installs the project into its image from the same wheels when offline
 export CHAOSNET_WHEELS := $(if $(WHEELS),$(abspath $(WHEELS)),)
 
-.PHONY: install demo test lint images clean
+.PHONY: install host-packages demo test lint images clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,17 @@ $(BIN)/toxiproxy-server: | $(BIN)/python
 
 install: $(VENV)/.installed $(BIN)/toxiproxy-server  ## virtualenv, the project, Toxiproxy
 
+host-packages:  ## debootstrap (offline Docker base) and chromium (browser tests): apt-get as root
+	scripts/install-host-packages.sh debootstrap chromium
+
 demo: install  ## run the happy-path scenario on the local backend
 	$(BIN)/chaosnet run scenarios/happy-path.yaml --backend local
 
-test: install  ## the whole test suite (Docker tests build the images they need)
-	$(BIN)/python -m pytest
+# pytest exits 5 when it collected no tests: a test run that tests nothing is a failure
+test: install host-packages  ## the whole test suite (Docker tests build the images they need)
+	@code=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || code=$$?; \
+	if [ $$code -eq 5 ]; then echo "make test: pytest collected no tests (exit 5)" >&2; fi; \
+	exit $$code
 
 lint: install  ## what CI checks besides the tests
 	$(BIN)/ruff check .

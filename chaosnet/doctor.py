@@ -6,6 +6,8 @@ data. The local backend is the default; the exit code only depends on it.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -84,14 +86,46 @@ def check_images(engine_ok: bool) -> list[Check]:
     return checks
 
 
+DEBOOTSTRAP_FIX = (
+    "scripts/install-host-packages.sh debootstrap  "
+    "(as root: apt-get update && apt-get install -y debootstrap)"
+)
+
+
+def check_debootstrap(engine_ok: bool) -> Check | None:
+    """Offline, the node image starts from a Debian base that scripts/build-base-image.sh makes
+    with debootstrap (as root); only worth a line when that base still has to be built."""
+    from chaosnet.backends.images import BASE_IMAGE_OFFLINE, image_present, wheel_folder
+
+    if not engine_ok or image_present(BASE_IMAGE_OFFLINE):
+        return None
+    if wheel_folder() is None:
+        from chaosnet.backends.images import registry_reachable
+
+        if registry_reachable():
+            return None  # online: the node image starts from python:3.12-slim instead
+    name = "debootstrap (to build the base image)"
+    path = shutil.which("debootstrap")
+    if path is None:
+        return Check(
+            "docker", name, False, f"missing; {BASE_IMAGE_OFFLINE} is not built", DEBOOTSTRAP_FIX
+        )
+    if os.geteuid() != 0:
+        detail = f"{path}, but debootstrap needs root"
+        return Check("docker", name, False, detail, "sudo scripts/build-base-image.sh")
+    return Check("docker", name, True, f"{path} ({BASE_IMAGE_OFFLINE} is built on first use)")
+
+
 def run_checks() -> list[Check]:
     engine = check_docker_engine()
+    debootstrap = check_debootstrap(engine.ok)
     return [
         check_python(),
         check_node_binary(),
         check_toxiproxy(),
         engine,
         *check_images(engine.ok),
+        *([debootstrap] if debootstrap else []),
     ]
 
 

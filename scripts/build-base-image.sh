@@ -2,7 +2,8 @@
 # Builds chaosnet/base:bookworm (Debian bookworm minbase + Python 3.11) without any registry:
 # debootstrap a root filesystem from the machine's own Debian mirror and `docker import` it.
 # The mirror comes from apt's sources (URIs: line), or MIRROR=...; nothing is hard-coded.
-# Skips the work when the image already exists (FORCE=1 rebuilds). Needs root and debootstrap.
+# Skips the work when the image already exists (FORCE=1 rebuilds). Needs root; installs
+# debootstrap with scripts/install-host-packages.sh when it is missing.
 set -euo pipefail
 IMAGE="${BASE_IMAGE:-chaosnet/base:bookworm}"
 SUITE="${SUITE:-bookworm}"
@@ -11,8 +12,18 @@ if [ "${FORCE:-0}" != 1 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
     echo "base image: $IMAGE already present"
     exit 0
 fi
+export PATH="$PATH:/usr/sbin:/sbin"
 if ! command -v debootstrap >/dev/null 2>&1; then
-    echo "base image: debootstrap is missing (apt-get install debootstrap)" >&2
+    # a fresh machine lacks it: install it (as root), or name the command that does
+    "$(dirname "$0")/install-host-packages.sh" debootstrap
+    command -v debootstrap >/dev/null 2>&1 || {
+        echo "base image: debootstrap is missing; as root run:" \
+            "apt-get update && apt-get install -y debootstrap" >&2
+        exit 1
+    }
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "base image: debootstrap needs root; run: sudo $0" >&2
     exit 1
 fi
 if [ -z "${MIRROR:-}" ]; then

@@ -138,7 +138,7 @@ def parse(text: str) -> Document:
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        raise YamlProblem([_syntax_problem(exc)]) from None
+        raise YamlProblem([_syntax_problem(exc, text)]) from None
     except yaml.YAMLError as exc:
         raise YamlProblem([(Position(1, 1), f"not valid YAML: {exc}")]) from None
     except _TooDeep as exc:
@@ -172,9 +172,12 @@ def _unprintable(text: str) -> tuple[Position, str]:
     )
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError) -> tuple[Position, str]:
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[Position, str]:
+    unclosed = _unclosed(exc, text)
+    if unclosed is not None:
+        return unclosed
     mark = exc.problem_mark or exc.context_mark
-    position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+    position = _position(mark)
     problem = exc.problem or "invalid YAML"
     if "'\\t'" in problem:
         return position, "tab character: YAML indents with spaces only; replace the tab with spaces"
@@ -182,6 +185,56 @@ def _syntax_problem(exc: yaml.MarkedYAMLError) -> tuple[Position, str]:
         return position, "more than one YAML document (`---`); a scenario is a single document"
     context = f" ({exc.context})" if exc.context else ""
     return position, f"YAML syntax: {problem}{context}"
+
+
+_CLOSERS = {"[": "]", "{": "}"}
+_FLOW_PROBLEM = re.compile(r"expected ',' or '[\]}]', but got '(?P<got>.*)'$")
+
+
+def _unclosed(exc: yaml.MarkedYAMLError, text: str) -> tuple[Position, str] | None:
+    """A bracket or quote left open, told where it opened: PyYAML reports where the file ran out
+    (often many lines later), and its `context_mark` is the opening itself."""
+    opened, stopped = exc.context_mark, exc.problem_mark
+    if opened is None or stopped is None or not 0 <= opened.index < len(text):
+        return None
+    opener = text[opened.index]
+    problem, context = exc.problem or "", exc.context or ""
+    at = _position(opened)
+    if context == "while scanning a quoted scalar" and opener in "'\"":
+        if "end of stream" in problem:
+            return at, f"{opener!r} is never closed (the file ends first)"
+        if "document separator" in problem:
+            where = _position(stopped)
+            return (
+                at,
+                f"{opener!r} is never closed (a `---` at {where.line}:{where.column} comes first)",
+            )
+        return None
+    flow = _FLOW_PROBLEM.search(problem)
+    if not context.startswith("while parsing a flow") or flow is None or opener not in _CLOSERS:
+        return None
+    closer, got = _CLOSERS[opener], flow["got"]
+    where = _position(stopped)
+    if got == "<stream end>":
+        return at, f"{opener!r} is never closed (the file ends first)"
+    if got in _CLOSERS.values():
+        return (
+            at,
+            f"{opener!r} is closed by {got!r} at {where.line}:{where.column}; close it with {closer!r}",
+        )
+    if stopped.line > opened.line:
+        return at, (
+            f"{opener!r} is never closed (by {where.line}:{where.column} a ',' or {closer!r} "
+            "was expected)"
+        )
+    return (
+        where,
+        f"a ',' or {closer!r} is missing before this (inside the {opener!r} at column {at.column})",
+    )
+
+
+def _position(mark: yaml.Mark | None) -> Position:
+    return Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
 
 
 def _megabytes(n: int) -> str:

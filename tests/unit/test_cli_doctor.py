@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import chaosnet
+from chaosnet import doctor
+from chaosnet.backends import images
 
 CHAOSNET = [sys.executable, "-c", "from chaosnet.cli import main; main()"]
 
@@ -15,7 +19,7 @@ CHAOSNET = [sys.executable, "-c", "from chaosnet.cli import main; main()"]
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
-        [*CHAOSNET, *args], capture_output=True, text=True, env=full_env, timeout=60, check=False
+        [*CHAOSNET, *args], capture_output=True, text=True, env=full_env, timeout=180, check=False
     )
 
 
@@ -58,3 +62,30 @@ def test_doctor_passes_when_the_local_backend_is_usable() -> None:
     out = run("doctor")
     assert out.returncode == 0, out.stdout
     assert "backend local: usable" in out.stdout
+
+
+def test_doctor_names_the_debootstrap_fix_when_the_base_image_must_be_built(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A fresh machine with a Docker engine: no offline base image and no debootstrap to build
+    it. The docker backend is then not usable, and doctor names the command that fixes it."""
+    monkeypatch.setattr(images, "image_present", lambda ref: False)
+    monkeypatch.setenv("CHAOSNET_WHEELS", str(tmp_path))  # offline: the base image is needed
+    monkeypatch.setenv("PATH", str(tmp_path))  # no debootstrap anywhere
+    check = doctor.check_debootstrap(engine_ok=True)
+    assert check is not None and not check.ok
+    assert check.backend == "docker" and "chaosnet/base:bookworm" in check.detail
+    assert "apt-get update && apt-get install -y debootstrap" in check.fix
+    assert "scripts/install-host-packages.sh" in check.fix
+    assert not doctor.backend_usable([check], "docker")
+    assert doctor.backend_usable([check], "local")
+
+
+def test_doctor_does_not_ask_for_debootstrap_once_the_base_image_exists(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(images, "image_present", lambda ref: ref == images.BASE_IMAGE_OFFLINE)
+    monkeypatch.setenv("CHAOSNET_WHEELS", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert doctor.check_debootstrap(engine_ok=True) is None
+    assert doctor.check_debootstrap(engine_ok=False) is None

@@ -65,6 +65,16 @@ EXPECTED: dict[str, list[str]] = {
         "7:5: timeline[1]: an event needs exactly one trigger (at, after, when or until); found at and after",
         "8:5: timeline[2]: an event needs exactly one action (partition, heal, link, crash, restart, pause, slow, join, leave, attack, chaos); found none",
     ],
+    # an unclosed construct is reported where it opened, not where the file ran out
+    "unclosed-brace.yaml": [
+        "4:8: '{' is never closed (by 5:6 a ',' or '}' was expected)",
+    ],
+    "unclosed-bracket.yaml": [
+        "5:11: '[' is never closed (by 6:1 a ',' or ']' was expected)",
+    ],
+    "unclosed-quote.yaml": [
+        "3:14: '\"' is never closed (the file ends first)",
+    ],
     "unknown-event.yaml": [
         "7:13: timeline[1].after: no event is named 'heal' (named events: split)",
         "9:36: assertions[0].converge.after: no event is named 'heal' (named events: split)",
@@ -81,6 +91,9 @@ EXPECTED: dict[str, list[str]] = {
     "until-with-action.yaml": [
         "6:5: timeline[0]: an `until` event only waits; put the action in its own event below it; found crash",
         "6:6: timeline[0]: `until` needs `timeout` beside it",
+    ],
+    "wrong-closer.yaml": [
+        "4:25: '[' is closed by '}' at 4:51; close it with ']'",
     ],
     "wrong-enum.yaml": [
         "5:17: chain.mining: 'fake' is not one of real, simulated",

@@ -52,6 +52,18 @@ CASES: dict[str, tuple[str | bytes, str]] = {
         "a: 1\n---\nb: 2\n",
         "x.yaml:2:1: more than one YAML document (`---`); a scenario is a single document",
     ),
+    "unclosed-single-quote": (
+        "name: 'x\nduration: 30s\n",
+        'x.yaml:1:7: "\'" is never closed (the file ends first)',
+    ),
+    "quote-cut-by-a-document-marker": (
+        'name: "x\n---\nb: 1\n',
+        "x.yaml:1:7: '\"' is never closed (a `---` at 2:1 comes first)",
+    ),
+    "missing-comma-in-a-flow-list": (
+        "a: [{b: 1} {c: 2}]\n",
+        "x.yaml:1:12: a ',' or ']' is missing before this (inside the '[' at column 4)",
+    ),
     "python-tag": (
         "a: !!python/object/apply:os.system [ls]\n",
         "x.yaml:1:4: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'; "
@@ -64,13 +76,19 @@ CASES: dict[str, tuple[str | bytes, str]] = {
 }
 
 
+# The slowest case here (the alias bomb) takes a median 0.18 s on the shared 2-core machine
+# (bench/test-timings.md); 10x that and more. The point is "refused, not expanded": expanding
+# the bomb would take minutes and gigabytes.
+REFUSED_WITHIN_S = 5.0
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_bad_input_gives_one_clear_error_within_a_second(name: str) -> None:
+def test_bad_input_gives_one_clear_error_fast(name: str) -> None:
     content, expected = CASES[name]
     started = time.perf_counter()
     with pytest.raises(ScenarioError) as caught:
         load_scenario_text(content, "x.yaml")
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < REFUSED_WITHIN_S
     assert caught.value.messages == [expected]
 
 
@@ -82,7 +100,7 @@ def test_a_50_mb_file_is_refused_before_parsing(tmp_path: Path) -> None:
     started = time.perf_counter()
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < REFUSED_WITHIN_S
     assert caught.value.messages == [f"{path}:1:1: file is 50.0 MB; a scenario may be at most 1 MB"]
 
 
