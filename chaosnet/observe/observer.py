@@ -122,9 +122,7 @@ class Observer:
         base = self.backend.endpoint(name).url
         try:
             status = self._client.get(f"{base}/status").json()
-            events = self._client.get(
-                f"{base}/events", params={"since": self._cursor.get(name, 0)}
-            ).json()
+            events = self._events_since(base, self._cursor.get(name, 0))
         except (httpx.HTTPError, ValueError):
             return None
         self._ingest_events(name, events)
@@ -149,6 +147,15 @@ class Observer:
             **extra,
         )
         return view
+
+    def _events_since(self, base: str, cursor: int) -> dict[str, Any]:
+        """The node's events from `cursor` on. A node numbers its events from 1 each time it
+        starts, so an answer whose `next` is behind the cursor means it restarted: read its new
+        log from the start, or the blocks it synced while coming back would be missed."""
+        answer: dict[str, Any] = self._client.get(f"{base}/events", params={"since": cursor}).json()
+        if int(answer.get("next", cursor)) < cursor:
+            answer = self._client.get(f"{base}/events", params={"since": 0}).json()
+        return answer
 
     def _ingest_events(self, name: str, answer: dict[str, Any]) -> None:
         for event in answer.get("events", []):

@@ -61,12 +61,17 @@ class Schedule:
                 if isinstance(due, TimedOut):
                     self._previous = now
                 return due
-        for event in self._alongside:
-            due = self._check(event, now, holds, in_order=False)
-            if due is not None:
-                self._alongside.remove(event)
-                return due
-        return None
+        return self._earliest_alongside(now, holds)
+
+    def _earliest_alongside(self, now: float, holds: ConditionCheck) -> Due | None:
+        """Of the side events due, the one planned first: a loop that fell behind must still
+        restart a crashed node before the chaos crash planned after that restart."""
+        due = [d for e in self._alongside if (d := self._check(e, now, holds, False)) is not None]
+        if not due:
+            return None
+        first = min(due, key=lambda d: d.planned if isinstance(d, Fire) else float("-inf"))
+        self._alongside.remove(first.event)
+        return first
 
     def record(
         self, fire: Fire, started: float, ended: float, status: str, detail: str | None

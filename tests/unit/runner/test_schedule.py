@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chaosnet.plan import PlannedEvent, Resume
 from chaosnet.run.schedule import Due, Fire, Schedule, TimedOut
-from chaosnet.scenario.model import After, At, Condition, Heal, Restart, Trigger, Wait, When
+from chaosnet.scenario.model import After, At, Condition, Crash, Heal, Restart, Trigger, Wait, When
 
 CONVERGED = When(Condition(converged=True), timeout=5.0)
 
@@ -97,3 +97,18 @@ def test_what_never_fired_stays_pending_with_the_reason() -> None:
         "b": ("pending", "the run ended first"),
     }
     assert drain(schedule, 30.0) == []
+
+
+def test_side_events_due_together_fire_in_planned_order_not_list_order() -> None:
+    """A loop that fell behind finds a chaos crash (planned 28.2 s) and a restart (27.0 s) due
+    at once: the restart goes first, or the crash finds its node still down and is skipped."""
+    crash = PlannedEvent("chaos.crash3", At(28.2), Crash("n8"), "chaos")
+    schedule = Schedule([crash], duration=60)
+    schedule.follow(
+        PlannedEvent("wave-1", At(0.0), Crash("n8"), "chaos"), "restart", 27.0, Restart("n8")
+    )
+    schedule.fired["wave-1"] = 0.0
+    first = schedule.next_due(29.0, lambda _: True)
+    second = schedule.next_due(29.0, lambda _: True)
+    assert isinstance(first, Fire) and first.event.id == "wave-1.restart"
+    assert isinstance(second, Fire) and second.event.id == "chaos.crash3"
