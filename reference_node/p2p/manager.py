@@ -15,6 +15,9 @@ most one request in flight and one per TX_BATCH_INTERVAL per peer, so load costs
 A peer is dropped only after several failed messages in a row (see peers.MAX_FAILURES) and is
 redialled with a backoff capped at a second; on every (re)connection both sides exchange headers
 and the heavier side pushes its tip.
+
+The manager is the node's `Relay` and a persona's `PeerList`; `reference_node.app` hands it the
+persona (which decides what is relayed to whom), the HTTP client and the clock.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from .. import __version__
+from ..behaviors.base import Persona
 from ..core.block import Block, Header
 from ..core.chain import Entry
 from ..core.encoding import is_hex, raise_decode
@@ -69,13 +73,21 @@ class HandshakeRefused(Exception):
 
 
 class PeerManager(Relay):
-    def __init__(self, node: Node) -> None:
+    def __init__(
+        self,
+        node: Node,
+        persona: Persona,
+        client: PeerClient,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.node = node
+        self.persona = persona
+        self.client = client
+        self.monotonic = monotonic
         config = node.config
         self.table = PeerTable(config.node_id, config.address, config.dial_map)
         for address in (*config.peers, *config.bootstrap):
             self.table.learn(address, seed=True)
-        self.client = PeerClient(node.metrics, config.node_id, config.address)
         self.in_flight: dict[str, Peer] = {}
         self.seeds = frozenset((*config.peers, *config.bootstrap))
         self._dialing: set[str] = set()
@@ -83,7 +95,6 @@ class PeerManager(Relay):
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
-        node.relay = self
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -102,6 +113,27 @@ class PeerManager(Relay):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.client.close()
+
+    # -- what a persona sees (behaviors.base.PeerList) -------------------------------------
+
+    def connected(self) -> Sequence[Peer]:
+        return list(self.table.peers.values())
+
+    def seed_dials(self) -> list[str]:
+        return [a.address for a in self.table.addresses.values() if a.seed]
+
+    def dial_of(self, node_id: str) -> str | None:
+        peer = self.table.peers.get(node_id)
+        if peer is not None:
+            return peer.dial
+        for known in self.table.addresses.values():
+            if known.node_id == node_id:
+                return known.address if known.seed else self.table.dial_for(known.address)
+        return None
+
+    def describe_peers(self) -> list[dict[str, str]]:
+        """The `peers` of `/status`."""
+        return [p.describe() for p in self.table.peers.values()]
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)
@@ -151,15 +183,17 @@ class PeerManager(Relay):
             hello["height"],
             hello["total_work"],
         )
-        tip = hello.get("tip")
-        if isinstance(tip, str) and is_hex(tip, 32):
+        tip = hello.get("tip", "")
+        if not isinstance(tip, str):
+            raise_decode("handshake.tip must be a block hash")
+        if is_hex(tip, 32):
             peer.best_known = tip
         return peer
 
     def accept_handshake(self, hello: Any) -> dict[str, Any]:
         """An inbound handshake: register the caller (dialled back via the dial map) and answer."""
         peer = self._parse_hello(hello)
-        now = time.monotonic()
+        now = self.monotonic()
         if peer.node_id == self.table.own_id:
             raise HandshakeRefused(409, "that is my own node id")
         if self.table.is_banned(peer.node_id, now) or self.table.is_banned(peer.address, now):
@@ -203,7 +237,7 @@ class PeerManager(Relay):
             peer = self._parse_hello(answer)
         except (PeerUnreachable, PeerRefused, ValidationError, HandshakeRefused) as exc:
             log.debug("dial %s (%s) failed: %s", address, dial, exc)
-            self.table.dial_failed(address, time.monotonic())
+            self.table.dial_failed(address, self.monotonic())
             return
         known = self.table.addresses[address]
         known.node_id = peer.node_id
@@ -231,7 +265,7 @@ class PeerManager(Relay):
         tip = self.node.chain.tip
         if tip.height > 0 and tip.work > peer.work and tip.has_data:
             block = self.node.block_body(tip.hash)
-            if block is not None and self.node.persona.relay_block(block, peer.node_id):
+            if block is not None and self.persona.relay_block(block, peer.node_id):
                 self._spawn(self._send(peer, "/p2p/block", {"block": block.to_json()}))
 
     def _guarded(self, step: Callable[[], None]) -> None:
@@ -247,7 +281,7 @@ class PeerManager(Relay):
             await asyncio.sleep(CONNECT_INTERVAL)
 
     def _dial_due(self) -> None:
-        now = time.monotonic()
+        now = self.monotonic()
         due = [a for a in self.table.due(now) if a.address not in self._dialing]
         due.sort(key=lambda a: (not a.seed, a.next_try))
         room = min(TARGET_PEERS, self.node.config.max_peers) - len(self.table.peers)
@@ -276,7 +310,7 @@ class PeerManager(Relay):
             )
         except PeerUnreachable as exc:
             log.debug("%s %s failed: %s", peer.node_id, path, exc)
-            if self.table.failed(peer, time.monotonic(), exc.refused):
+            if self.table.failed(peer, self.monotonic(), exc.refused):
                 reason = "refused" if exc.refused else "unreachable"
                 log.info("peer %s disconnected (%s)", peer.node_id, reason)
                 self._peers_changed()
@@ -285,7 +319,7 @@ class PeerManager(Relay):
             log.debug("%s refused %s: %s", peer.node_id, path, exc)
             if exc.status in (403, 409, 429) and self.table.peers.get(peer.node_id) is peer:
                 log.info("peer %s disconnected (refused us: %s)", peer.node_id, exc.status)
-                self.table.drop(peer, time.monotonic(), retry_after=5.0)
+                self.table.drop(peer, self.monotonic(), retry_after=5.0)
                 self._peers_changed()
             return None
         peer.failures = 0
@@ -294,7 +328,7 @@ class PeerManager(Relay):
     def block(self, block: Block, origin: str | None) -> None:
         payload = {"block": block.to_json()}
         for peer in list(self.table.peers.values()):
-            if peer.node_id != origin and self.node.persona.relay_block(block, peer.node_id):
+            if peer.node_id != origin and self.persona.relay_block(block, peer.node_id):
                 self._spawn(self._send(peer, "/p2p/block", payload, attempts=BLOCK_PUSH_ATTEMPTS))
 
     def tip(self, block_hash: str) -> None:
@@ -306,7 +340,7 @@ class PeerManager(Relay):
         for peer in list(self.table.peers.values()):
             if peer.node_id == origin or tx.txid in peer.known_txs:
                 continue
-            if self.node.persona.relay_tx(tx, peer.node_id):
+            if self.persona.relay_tx(tx, peer.node_id):
                 self._queue_tx(peer, tx)
 
     def _queue_tx(self, peer: Peer, tx: Transaction) -> None:
@@ -323,13 +357,13 @@ class PeerManager(Relay):
         per TX_BATCH_INTERVAL, so an idle link sends at once and a busy one batches."""
         try:
             while peer.tx_queue and self.table.peers.get(peer.node_id) is peer:
-                wait = peer.last_tx_send + TX_BATCH_INTERVAL - time.monotonic()
+                wait = peer.last_tx_send + TX_BATCH_INTERVAL - self.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
                 batch = list(peer.tx_queue.values())[:MAX_TX_BATCH]
                 for tx in batch:
                     del peer.tx_queue[tx.txid]
-                peer.last_tx_send = time.monotonic()
+                peer.last_tx_send = self.monotonic()
                 answer = await self._send(peer, "/p2p/tx", {"txs": [t.to_json() for t in batch]})
                 if not isinstance(answer, dict):
                     continue  # lost: the mempool announcement offers them again
@@ -349,12 +383,12 @@ class PeerManager(Relay):
     # -- receiving -------------------------------------------------------------------------
 
     def penalize(self, node_id: str | None, error: ValidationError) -> None:
-        if node_id and self.table.penalize(node_id, error.penalty, time.monotonic()):
+        if node_id and self.table.penalize(node_id, error.penalty, self.monotonic()):
             log.warning("peer %s banned: %s", node_id, error)
             self._peers_changed()
 
     def is_banned(self, node_id: str | None) -> bool:
-        return bool(node_id) and self.table.is_banned(node_id or "", time.monotonic())
+        return bool(node_id) and self.table.is_banned(node_id or "", self.monotonic())
 
     def on_block(self, block: Block, origin: str | None) -> None:
         peer = self.table.peers.get(origin or "")
@@ -428,7 +462,7 @@ class PeerManager(Relay):
             tx = self.node.mempool.txs.get(txid)
             if txid not in wanted:
                 peer.knows(txid)
-            elif tx is not None and self.node.persona.relay_tx(tx, peer.node_id):
+            elif tx is not None and self.persona.relay_tx(tx, peer.node_id):
                 self._queue_tx(peer, tx)
 
     # -- headers-first sync ----------------------------------------------------------------
@@ -449,7 +483,7 @@ class PeerManager(Relay):
         if peer.syncing:
             return
         peer.syncing = True
-        self._last_sync[peer.node_id] = time.monotonic()
+        self._last_sync[peer.node_id] = self.monotonic()
         try:
             for _ in range(1000):
                 answer = await self._send(
