@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from ..core.errors import ValidationError
-from ..p2p.manager import HandshakeRefused
+from ..p2p.hello import HandshakeRefused
 
 
 def error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:

@@ -13,7 +13,8 @@ from typing import Any
 
 from ..core.block import MAX_BITS
 from ..core.encoding import MAX_U63
-from ..p2p.manager import MAX_HEADERS, MAX_TX_INV, PROTOCOL_VERSION
+from ..p2p.hello import MAX_TEXT, PROTOCOL_VERSION
+from ..p2p.manager import MAX_HEADERS, MAX_TX_INV
 
 HEX32 = "^[0-9a-f]{64}$"
 """A block hash, txid or address: 32 bytes as 64 lowercase hex characters."""
@@ -87,9 +88,9 @@ def handshake(genesis: str) -> Schema:
         "required": ["version", "node_id", "genesis", "address", "height", "total_work"],
         "properties": {
             "version": {"type": "integer", "enum": [PROTOCOL_VERSION]},
-            "node_id": {"type": "string", "minLength": 1, "maxLength": 256},
+            "node_id": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT},
             "genesis": {"type": "string", "enum": [genesis]},
-            "address": {"type": "string", "minLength": 1, "maxLength": 256},
+            "address": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT},
             "height": {"type": "integer", "minimum": 0},
             "total_work": {"type": "integer", "minimum": 0},
             "tip": {"type": "string", "description": "a block hash; anything else is ignored"},

@@ -29,20 +29,19 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from .. import __version__
 from ..behaviors.base import Persona
 from ..core.block import Block, Header
 from ..core.chain import Entry
-from ..core.encoding import is_hex, raise_decode
+from ..core.encoding import raise_decode
 from ..core.errors import InvalidBlock, InvalidTx, ValidationError
 from ..core.tx import Transaction
 from ..node import Node, Relay
 from .client import PeerClient, PeerRefused, PeerUnreachable
+from .hello import HandshakeRefused, make_hello, parse_hello
 from .peers import Peer, PeerTable
 
 log = logging.getLogger("reference_node.p2p")
 
-PROTOCOL_VERSION = 1
 MAX_HEADERS = 2000
 BLOCK_BATCH = 32
 REQUESTS_PER_PEER = 3
@@ -62,14 +61,6 @@ MAX_TX_BATCH = 500
 MAX_TX_QUEUE = 5000
 MEMPOOL_SYNC_INTERVAL = 3.0
 MAX_TX_INV = 1000
-
-
-class HandshakeRefused(Exception):
-    """An inbound handshake we decline; `status` is the HTTP code to answer with."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class PeerManager(Relay):
@@ -143,51 +134,18 @@ class PeerManager(Relay):
     # -- handshake and addresses -----------------------------------------------------------
 
     def hello(self) -> dict[str, Any]:
-        chain = self.node.chain
-        return {
-            "version": PROTOCOL_VERSION,
-            "software": __version__,
-            "node_id": self.node.config.node_id,
-            "genesis": chain.genesis.hash,
-            "height": chain.height,
-            "total_work": chain.tip.work,
-            "best_header_height": chain.best_header.height,
-            "address": self.node.config.address,
-            "tip": chain.tip.hash,
-        }
+        return make_hello(self.node.chain, self.node.config.node_id, self.node.config.address)
 
     def _parse_hello(self, hello: Any) -> Peer:
-        if not isinstance(hello, dict):
-            raise_decode("handshake must be a JSON object")
-        for key, kind in (("node_id", str), ("genesis", str), ("address", str)):
-            if not isinstance(hello.get(key), kind) or not 0 < len(hello[key]) <= 256:
-                raise_decode(f"handshake.{key} must be a non-empty string")
-        for key in ("version", "height", "total_work"):
-            value = hello.get(key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise_decode(f"handshake.{key} must be a non-negative integer")
-        if hello["version"] != PROTOCOL_VERSION:
-            raise HandshakeRefused(
-                400, f"protocol version {hello['version']} != {PROTOCOL_VERSION}"
-            )
-        if hello["genesis"] != self.node.chain.genesis.hash:
-            raise HandshakeRefused(
-                400,
-                f"different network: genesis {hello['genesis']} != {self.node.chain.genesis.hash}",
-            )
-        address = hello["address"]
+        parsed = parse_hello(hello, self.node.chain.genesis.hash)
         peer = Peer(
-            hello["node_id"],
-            address,
-            self.table.dial_for(address),
-            hello["height"],
-            hello["total_work"],
+            parsed.node_id,
+            parsed.address,
+            self.table.dial_for(parsed.address),
+            parsed.height,
+            parsed.total_work,
         )
-        tip = hello.get("tip", "")
-        if not isinstance(tip, str):
-            raise_decode("handshake.tip must be a block hash")
-        if is_hex(tip, 32):
-            peer.best_known = tip
+        peer.best_known = parsed.tip
         return peer
 
     def accept_handshake(self, hello: Any) -> dict[str, Any]:
