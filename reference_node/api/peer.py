@@ -14,7 +14,8 @@ from ..core.encoding import raise_decode
 from ..core.errors import ValidationError
 from ..core.tx import Transaction
 from ..node import Node
-from ..p2p.manager import MAX_HEADERS, PeerManager
+from ..p2p.manager import PeerManager
+from ..p2p.sync import MAX_HEADERS
 from . import schemas
 from .body import field, read_json
 

@@ -14,7 +14,8 @@ from typing import Any
 from ..core.block import MAX_BITS
 from ..core.encoding import MAX_U63
 from ..p2p.hello import MAX_TEXT, PROTOCOL_VERSION
-from ..p2p.manager import MAX_HEADERS, MAX_TX_INV
+from ..p2p.manager import MAX_TX_INV
+from ..p2p.sync import MAX_HEADERS
 
 HEX32 = "^[0-9a-f]{64}$"
 """A block hash, txid or address: 32 bytes as 64 lowercase hex characters."""

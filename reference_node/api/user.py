@@ -15,7 +15,8 @@ from ..core.spv import make_proof
 from ..core.tx import Transaction
 from ..events import MAX_PAGE
 from ..node import Node
-from ..p2p.manager import MAX_HEADERS, PeerManager
+from ..p2p.manager import PeerManager
+from ..p2p.sync import MAX_HEADERS
 from . import schemas
 from .body import read_json
 from .errors import error

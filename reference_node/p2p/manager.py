@@ -1,13 +1,12 @@
-"""The P2P loops: dial and handshake, address exchange, relay, headers-first sync, block download.
+"""The P2P layer: dial and handshake, address exchange, relay; sync and download via `sync.py`.
 
 Four background tasks keep a node in the network whatever the links do:
   * connect: dial known addresses (through the dial map), retrying failures within a second; the
     --peers/--bootstrap addresses (the topology neighbours) are always dialled, learned addresses
     only while we have fewer than TARGET_PEERS;
-  * sync: every second ask each peer for headers after our locator, so a node learns the heavier
-    chain of the other side once a partition heals, even if every announcement was lost;
-  * download: fetch missing bodies of the best-header chain, batches spread over peers; a failed
-    batch goes to another peer;
+  * sync and download (`sync.ChainSync`): every second ask peers for headers after our locator,
+    so a node learns the heavier chain of the other side once a partition heals, even if every
+    announcement was lost; fetch the missing bodies in batches spread over peers;
   * mempool: every few seconds announce to each peer the txids it may lack (inv); it answers with
     those it wants, which go out with its next tx batch, so load lost on a lossy link still arrives.
 New blocks are pushed whole at once (with retries); transactions go out in per-peer batches, at
@@ -23,15 +22,13 @@ persona (which decides what is relayed to whom), the HTTP client and the clock.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..behaviors.base import Persona
-from ..core.block import Block, Header
-from ..core.chain import Entry
+from ..core.block import Block
 from ..core.encoding import raise_decode
 from ..core.errors import InvalidBlock, InvalidTx, ValidationError
 from ..core.tx import Transaction
@@ -39,23 +36,16 @@ from ..node import Node, Relay
 from .client import PeerClient, PeerRefused, PeerUnreachable
 from .hello import HandshakeRefused, make_hello, parse_hello
 from .peers import Peer, PeerTable
+from .sync import ChainSync
+from .tasks import Tasks, guarded
 
 log = logging.getLogger("reference_node.p2p")
 
-MAX_HEADERS = 2000
-BLOCK_BATCH = 32
-REQUESTS_PER_PEER = 3
-DOWNLOAD_WINDOW = 1024
-SYNC_INTERVAL = 1.0
-SYNC_PEERS_PER_ROUND = 8
-"""Periodic getheaders go to at most this many peers a second (the least recently asked)."""
 CONNECT_INTERVAL = 0.25
 HANDSHAKE_TIMEOUT = 3.0
 TARGET_PEERS = 8
 """Learned (non-seed) addresses are dialled only while we have fewer peers than this."""
-DOWNLOAD_TIMEOUT = 10.0
 BLOCK_PUSH_ATTEMPTS = 3
-UNCONNECTED_HEADERS_PENALTY = 20
 TX_BATCH_INTERVAL = 0.5
 MAX_TX_BATCH = 500
 MAX_TX_QUEUE = 5000
@@ -79,30 +69,20 @@ class PeerManager(Relay):
         self.table = PeerTable(config.node_id, config.address, config.dial_map)
         for address in (*config.peers, *config.bootstrap):
             self.table.learn(address, seed=True)
-        self.in_flight: dict[str, Peer] = {}
         self.seeds = frozenset((*config.peers, *config.bootstrap))
         self._dialing: set[str] = set()
-        self._last_sync: dict[str, float] = {}
-        self._wake = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._loops: list[asyncio.Task[None]] = []
+        self.tasks = Tasks()
+        self.sync = ChainSync(node, self.table, self._send, self.penalize, self.tasks, monotonic)
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._loops = [
-            asyncio.create_task(self._connect_loop(), name="connect"),
-            asyncio.create_task(self._sync_loop(), name="sync"),
-            asyncio.create_task(self._download_loop(), name="download"),
-            asyncio.create_task(self._mempool_loop(), name="mempool"),
-        ]
+        self.tasks.spawn(self._connect_loop(), name="connect")
+        self.tasks.spawn(self._mempool_loop(), name="mempool")
+        self.sync.start()
 
     async def stop(self) -> None:
-        for task in [*self._loops, *self._tasks]:
-            task.cancel()
-        for task in [*self._loops, *self._tasks]:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self.tasks.cancel_all()
         await self.client.close()
 
     # -- what a persona sees (behaviors.base.PeerList) -------------------------------------
@@ -125,11 +105,6 @@ class PeerManager(Relay):
     def describe_peers(self) -> list[dict[str, str]]:
         """The `peers` of `/status`."""
         return [p.describe() for p in self.table.peers.values()]
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # -- handshake and addresses -----------------------------------------------------------
 
@@ -219,23 +194,16 @@ class PeerManager(Relay):
     def _on_connected(self, peer: Peer) -> None:
         """A handshake either way: exchange headers now, and push our tip if we are heavier."""
         self._peers_changed()
-        self._spawn(self._sync_headers(peer))
+        self.sync.ask_headers(peer)
         tip = self.node.chain.tip
         if tip.height > 0 and tip.work > peer.work and tip.has_data:
             block = self.node.block_body(tip.hash)
             if block is not None and self.persona.relay_block(block, peer.node_id):
-                self._spawn(self._send(peer, "/p2p/block", {"block": block.to_json()}))
-
-    def _guarded(self, step: Callable[[], None]) -> None:
-        """Run one step of a background loop; a bug must not silently kill the loop."""
-        try:
-            step()
-        except Exception:
-            log.exception("%s failed", getattr(step, "__name__", "a loop step"))
+                self.tasks.spawn(self._send(peer, "/p2p/block", {"block": block.to_json()}))
 
     async def _connect_loop(self) -> None:
         while True:
-            self._guarded(self._dial_due)
+            guarded(self._dial_due)
             await asyncio.sleep(CONNECT_INTERVAL)
 
     def _dial_due(self) -> None:
@@ -251,7 +219,7 @@ class PeerManager(Relay):
                 room -= 1
             known.next_try = now + HANDSHAKE_TIMEOUT
             self._dialing.add(known.address)
-            self._spawn(self._connect(known.address))
+            self.tasks.spawn(self._connect(known.address))
 
     def _peers_changed(self) -> None:
         self.node.metrics.peers.set(len(self.table.peers))
@@ -287,12 +255,14 @@ class PeerManager(Relay):
         payload = {"block": block.to_json()}
         for peer in list(self.table.peers.values()):
             if peer.node_id != origin and self.persona.relay_block(block, peer.node_id):
-                self._spawn(self._send(peer, "/p2p/block", payload, attempts=BLOCK_PUSH_ATTEMPTS))
+                self.tasks.spawn(
+                    self._send(peer, "/p2p/block", payload, attempts=BLOCK_PUSH_ATTEMPTS)
+                )
 
     def tip(self, block_hash: str) -> None:
         payload = {"blocks": [block_hash]}
         for peer in list(self.table.peers.values()):
-            self._spawn(self._send(peer, "/p2p/inv", payload))
+            self.tasks.spawn(self._send(peer, "/p2p/inv", payload))
 
     def tx(self, tx: Transaction, origin: str | None) -> None:
         for peer in list(self.table.peers.values()):
@@ -308,7 +278,7 @@ class PeerManager(Relay):
             del queue[next(iter(queue))]
         if not peer.tx_sending:
             peer.tx_sending = True
-            self._spawn(self._flush_txs(peer))
+            self.tasks.spawn(self._flush_txs(peer))
 
     async def _flush_txs(self, peer: Peer) -> None:
         """Send the peer's queued txs in batches: at most one request in flight per peer and one
@@ -336,7 +306,7 @@ class PeerManager(Relay):
     def missing_parent(self, block: Block, origin: str | None) -> None:
         peer = self.table.peers.get(origin or "")
         for target in [peer] if peer else list(self.table.peers.values()):
-            self._spawn(self._sync_headers(target))
+            self.sync.ask_headers(target)
 
     # -- receiving -------------------------------------------------------------------------
 
@@ -376,7 +346,7 @@ class PeerManager(Relay):
         unknown = [h for h in hashes if isinstance(h, str) and self.node.chain.get(h) is None]
         peer = self.table.peers.get(origin or "")
         if unknown and peer is not None:
-            self._spawn(self._sync_headers(peer))
+            self.sync.ask_headers(peer)
         return len(unknown)
 
     def on_tx_inv(self, txids: Any, origin: str | None) -> list[str]:
@@ -399,7 +369,7 @@ class PeerManager(Relay):
     async def _mempool_loop(self) -> None:
         while True:
             await asyncio.sleep(MEMPOOL_SYNC_INTERVAL)
-            self._guarded(self._announce_mempool)
+            guarded(self._announce_mempool)
 
     def _announce_mempool(self) -> None:
         for peer in list(self.table.peers.values()):
@@ -409,7 +379,7 @@ class PeerManager(Relay):
                 if txid not in peer.known_txs and txid not in peer.tx_queue
             ][:MAX_TX_INV]
             if txids:
-                self._spawn(self._announce_txs(peer, txids))
+                self.tasks.spawn(self._announce_txs(peer, txids))
 
     async def _announce_txs(self, peer: Peer, txids: list[str]) -> None:
         answer = await self._send(peer, "/p2p/inv", {"blocks": [], "txs": txids})
@@ -422,155 +392,3 @@ class PeerManager(Relay):
                 peer.knows(txid)
             elif tx is not None and self.persona.relay_tx(tx, peer.node_id):
                 self._queue_tx(peer, tx)
-
-    # -- headers-first sync ----------------------------------------------------------------
-
-    async def _sync_loop(self) -> None:
-        while True:
-            await asyncio.sleep(SYNC_INTERVAL)
-            self._guarded(self._sync_some)
-
-    def _sync_some(self) -> None:
-        idle = [p for p in self.table.peers.values() if not p.syncing]
-        idle.sort(key=lambda p: self._last_sync.get(p.node_id, 0.0))
-        for peer in idle[:SYNC_PEERS_PER_ROUND]:
-            self._spawn(self._sync_headers(peer))
-
-    async def _sync_headers(self, peer: Peer) -> None:
-        """Ask `peer` for headers after our locator until it has no more (bounded rounds)."""
-        if peer.syncing:
-            return
-        peer.syncing = True
-        self._last_sync[peer.node_id] = self.monotonic()
-        try:
-            for _ in range(1000):
-                answer = await self._send(
-                    peer,
-                    "/p2p/getheaders",
-                    {"locator": self.node.chain.locator(), "count": MAX_HEADERS},
-                )
-                if not isinstance(answer, dict) or not self._take_headers(peer, answer):
-                    return
-        finally:
-            peer.syncing = False
-
-    def _take_headers(self, peer: Peer, answer: dict[str, Any]) -> bool:
-        """Feed one getheaders answer to the chain; True when more may follow."""
-        try:
-            raw = answer.get("headers")
-            if not isinstance(raw, list) or len(raw) > MAX_HEADERS:
-                raise_decode("headers must be a list of at most 2000 headers")
-            headers = [Header.from_json(h) for h in raw]
-        except ValidationError as exc:
-            self.penalize(peer.node_id, exc)
-            return False
-        if not headers:
-            return False
-        update = self.node.receive_headers(headers)
-        if update.error is not None:
-            self.penalize(peer.node_id, update.error)
-            return False
-        if update.orphan:
-            self.penalize(
-                peer.node_id,
-                InvalidBlock(
-                    "unconnected-headers",
-                    "headers do not connect",
-                    penalty=UNCONNECTED_HEADERS_PENALTY,
-                ),
-            )
-            return False
-        last = self.node.chain.get(headers[-1].hash)
-        if last is not None:
-            peer.height = max(peer.height, last.height)
-            if peer.best_known != last.hash:
-                peer.best_known = last.hash
-                peer.lacks.clear()
-        self._wake.set()
-        return len(headers) == MAX_HEADERS
-
-    # -- block download --------------------------------------------------------------------
-
-    async def _download_loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), 0.5)
-            self._wake.clear()
-            self._guarded(self._schedule_downloads)
-
-    def _schedule_downloads(self) -> None:
-        chain = self.node.chain
-        todo = [
-            e
-            for e in chain.missing_blocks(DOWNLOAD_WINDOW, DOWNLOAD_WINDOW)
-            if e.hash not in self.in_flight
-        ]
-        peers = sorted(self.table.peers.values(), key=lambda p: p.requests)
-        while todo and peers:
-            progress = False
-            for peer in peers:
-                if not todo:  # an earlier peer took the last blocks
-                    break
-                if peer.requests >= REQUESTS_PER_PEER:
-                    continue
-                has = self._has(peer, todo[0].height)
-                batch = [e.hash for e in todo if has(e) and e.hash not in peer.lacks]
-                batch = batch[:BLOCK_BATCH]
-                if not batch:
-                    continue
-                taken = set(batch)
-                todo = [e for e in todo if e.hash not in taken]
-                for block_hash in batch:
-                    self.in_flight[block_hash] = peer
-                peer.requests += 1
-                self._spawn(self._fetch(peer, batch))
-                progress = True
-            if not progress:
-                break
-
-    def _has(self, peer: Peer, lowest: int) -> Callable[[Entry], bool]:
-        """Which entries (from height `lowest` up) `peer` can serve: the ancestors of the last
-        header or block it sent us, so a peer on another branch is never asked for ours; its
-        height when we know nothing better."""
-        best = self.node.chain.get(peer.best_known) if peer.best_known else None
-        if best is None:
-            return lambda e: e.height <= peer.height
-        ancestors: set[str] = set()
-        entry: Entry | None = best
-        while entry is not None and entry.height >= lowest:
-            ancestors.add(entry.hash)
-            entry = entry.parent
-        return lambda e: e.hash in ancestors
-
-    async def _fetch(self, peer: Peer, hashes: list[str]) -> None:
-        try:
-            answer = await self._send(
-                peer, "/p2p/getblocks", {"hashes": hashes}, timeout=DOWNLOAD_TIMEOUT
-            )
-            if isinstance(answer, dict):
-                self._take_blocks(peer, set(hashes), answer)
-        finally:
-            peer.requests -= 1
-            for block_hash in hashes:
-                if self.in_flight.get(block_hash) is peer:
-                    del self.in_flight[block_hash]
-            self._wake.set()
-
-    def _take_blocks(self, peer: Peer, wanted: set[str], answer: dict[str, Any]) -> None:
-        raw = answer.get("blocks")
-        if not isinstance(raw, list):
-            return
-        missing = answer.get("missing")
-        if isinstance(missing, list):
-            for block_hash in missing:
-                if isinstance(block_hash, str) and block_hash in wanted:
-                    peer.lacking(block_hash)
-        for item in raw:
-            try:
-                block = Block.from_json(item)
-                if block.hash not in wanted:
-                    continue
-                self.node.receive_block(block, peer.node_id, push=False)
-            except ValidationError as exc:
-                self.penalize(peer.node_id, exc)
-                return
