@@ -16,11 +16,10 @@ from pathlib import Path
 
 import uvicorn
 
-from .api import create_app
+from .app import NodeApp
 from .behaviors import PERSONAS, PersonaError, make_persona
 from .core.params import ChainParams
-from .node import Node, NodeConfig
-from .p2p import PeerManager
+from .node import NodeConfig
 from .store import StoreError
 
 
@@ -145,13 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        node = Node(config)
+        node = NodeApp(config)
     except (StoreError, PersonaError) as exc:
         print(f"chaosnet-node: error: {exc}", file=sys.stderr)
         return 2
-    app = create_app(node, PeerManager(node))
     uvicorn.run(
-        app,
+        node.http,
         host=config.host,
         port=config.port,
         log_level="warning",

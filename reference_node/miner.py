@@ -3,7 +3,8 @@
 `real`: grind nonces in a worker thread in chunks, rebuilding the template when the tip moves, so
 blocks come as fast as the CPU and difficulty allow. `simulated`: sleep the next delay drawn by
 `core.mining.BlockTimer`, then build on the current tip and grind the (low) difficulty. Either way
-the API stays responsive: the event loop only ever waits on the thread.
+the API stays responsive: the event loop only ever waits on the thread. The persona decides what
+is mined and whether a found block is published.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import asyncio
 import contextlib
 import logging
 
+from .behaviors.base import Persona
 from .core.block import Block
-from .core.errors import InvalidBlock
 from .core.mining import BlockTimer, build_template, grind
 from .node import Node
 
@@ -24,8 +25,9 @@ TEMPLATE_MAX_AGE = 2.0
 
 
 class Miner:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, persona: Persona) -> None:
         self.node = node
+        self.persona = persona
         config = node.config
         self.enabled = config.mine and config.hashrate > 0
         self.timer = BlockTimer(config.seed, config.node_id, config.hashrate, config.block_interval)
@@ -54,7 +56,7 @@ class Miner:
         loop = asyncio.get_running_loop()
         node = self.node
         while True:
-            template = node.persona.template(
+            template = self.persona.template(
                 build_template(node.chain, node.mempool, node.miner_address, node.now_ms())
             )
             tip, built = node.chain.tip, loop.time()
@@ -66,11 +68,6 @@ class Miner:
                 nonce += CHUNK
 
     def _publish(self, block: Block) -> None:
-        node = self.node
         log.info("mined block %s on %s", block.hash[:16], block.header.prev[:16])
-        if not node.persona.publish_mined(block):
-            return
-        try:
-            node.receive_block(block, None, source="mined")
-        except InvalidBlock as exc:
-            log.error("own block %s rejected: %s", block.hash[:16], exc)
+        if self.persona.publish_mined(block):
+            self.node.take_own_blocks([block], push=True)

@@ -4,6 +4,10 @@ Every input (a tx from a user or a peer, a block, a batch of headers) goes throu
 which asks the core, persists the resulting update in one SQLite transaction, then records events
 and metrics and hands relays to the P2P layer. All of it runs on the event loop thread, so the core
 never sees two inputs at once.
+
+The node builds none of its collaborators: the store, the persona and the clock come in through
+the constructor and the relay through `connect_relay` (see `reference_node.app`, the one place
+that wires a node together), so a simulator can build the same node on a fake clock.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .behaviors import Persona, make_persona
+from .behaviors.base import Persona
 from .core.block import Block, Header
 from .core.chain import ChainState, ChainUpdate
 from .core.errors import InvalidBlock, InvalidTx
@@ -78,13 +82,18 @@ class Relay:
 
 
 class Node:
-    def __init__(self, config: NodeConfig, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: NodeConfig,
+        store: Store,
+        persona: Persona,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
         self.clock = clock
         self.params = ChainParams(config.difficulty, config.genesis_accounts, config.reward)
-        self.persona: Persona = make_persona(config.persona, config.persona_args)
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(config.data_dir / "chain.sqlite3", config.prune)
+        self.persona = persona
+        self.store = store
         self.chain = ChainState(self.params, self.store)
         self.mempool = Mempool()
         self.orphans = OrphanPool()
@@ -96,7 +105,6 @@ class Node:
         restored = self.store.load(self.chain)
         self._commit(self.chain.activate(), "peer", None)
         self._reload_mempool()
-        self.persona.attach(self)
         self._refresh_gauges()
         log.info(
             "%s chain at height %d tip %s (genesis %s)",
@@ -106,8 +114,29 @@ class Node:
             self.chain.genesis.hash[:16],
         )
 
+    def connect_relay(self, relay: Relay) -> None:
+        """Hand relays to the network from now on (until then they go nowhere)."""
+        self.relay = relay
+
+    @property
+    def node_id(self) -> str:
+        return self.config.node_id
+
+    @property
+    def address(self) -> str:
+        return self.config.address
+
+    @property
+    def host(self) -> str:
+        return self.config.host
+
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
+
+    def tx_height(self, txid: str) -> int | None:
+        """The height of the active-chain block holding `txid`; None when it is in none."""
+        location = self.store.tx_location(txid)
+        return None if location is None else location[1]
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -156,6 +185,17 @@ class Node:
             log.warning("block %s from %s broke the chain state", block.hash[:16], origin or source)
             raise InvalidBlock("bad-state", f"block {block.hash} breaks the account state")
         return update
+
+    def take_own_blocks(self, blocks: Sequence[Block], push: bool = False) -> None:
+        """Blocks we mined (the miner's, a persona's private chain), in order; `push` sends a new
+        tip to peers (a persona releasing a chain sends it itself). Stops at the first one the
+        chain refuses, which would be a bug in the miner."""
+        for block in blocks:
+            try:
+                self.receive_block(block, None, source="mined", push=push)
+            except InvalidBlock as exc:
+                log.error("own block %s rejected: %s", block.hash[:16], exc)
+                return
 
     def receive_headers(self, headers: Sequence[Header]) -> ChainUpdate:
         """Extend the header index (headers-first sync); `.error` names the first bad header."""

@@ -4,25 +4,97 @@ Attack personas override the hooks, and `run` for what they do on their own init
 opening identities, releasing a private chain). Arguments arrive as strings from
 `--persona-arg KEY=VALUE`; the `*_arg` helpers turn them into numbers or fail with PersonaError,
 which the CLI reports with exit code 2.
+
+A persona is composed, not reached into: `bind` hands it three narrow ports, `OwnNode` (its view
+of the chain and the two inputs an attacker feeds its own node), `PeerList` (whom it can reach)
+and a `Wire` (send as any identity). It never sees the store or the peer manager, so the node and
+the P2P layer may change inside without breaking an attacker, and a simulator can bind fakes.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from ..core.block import Block
-from ..core.chain import ChainUpdate
+from ..core.chain import ChainState, ChainUpdate
 from ..core.errors import NodeError
+from ..core.params import ChainParams
 from ..core.tx import Transaction
-
-if TYPE_CHECKING:
-    from ..node import Node
-    from ..p2p.manager import PeerManager
+from .wire import Wire
 
 log = logging.getLogger("reference_node.persona")
 
 Stats = dict[str, int | float | str]
+
+
+class OwnNode(Protocol):
+    """The attacker's own node as a persona sees it (implemented by `reference_node.node.Node`)."""
+
+    @property
+    def chain(self) -> ChainState: ...
+
+    @property
+    def params(self) -> ChainParams: ...
+
+    @property
+    def miner_address(self) -> str: ...
+
+    @property
+    def node_id(self) -> str: ...
+
+    @property
+    def address(self) -> str:
+        """HOST:PORT peers know us by."""
+
+    @property
+    def host(self) -> str:
+        """The interface the node listens on (identities listen there too)."""
+
+    def now_ms(self) -> int: ...
+
+    def submit_tx(self, tx: Transaction, origin: str | None = None) -> str:
+        """Admit a transaction as a user would (raises InvalidTx)."""
+
+    def take_own_blocks(self, blocks: Sequence[Block], push: bool = False) -> None:
+        """Take blocks we mined into our chain, in order (pushed to peers only with `push`)."""
+
+    def tx_height(self, txid: str) -> int | None:
+        """The height of the active-chain block holding `txid`, None when unconfirmed."""
+
+
+class PeerInfo(Protocol):
+    """A connected peer: who it is, where we send to reach it, how high it claims to be."""
+
+    @property
+    def node_id(self) -> str: ...
+
+    @property
+    def dial(self) -> str: ...
+
+    @property
+    def height(self) -> int: ...
+
+
+class PeerList(Protocol):
+    """The node's peers as a persona sees them (implemented by `p2p.manager.PeerManager`)."""
+
+    def connected(self) -> Sequence[PeerInfo]: ...
+
+    def seed_dials(self) -> list[str]:
+        """The configured --peers/--bootstrap addresses, whether or not they are connected."""
+
+    def dial_of(self, node_id: str) -> str | None:
+        """Where to send to reach `node_id`: a connected peer, or an address learned for it."""
+
+    def hello(self) -> dict[str, Any]:
+        """Our handshake document (identities copy it with their own id and address)."""
+
+
+def peer_dials(peers: PeerList) -> list[str]:
+    """Whom to attack: connected peers, or the configured seeds once they have all dropped us."""
+    return [p.dial for p in peers.connected()] or peers.seed_dials()
 
 
 class PersonaError(NodeError):
@@ -41,12 +113,24 @@ class Persona:
                 f"persona {self.name!r} takes no argument(s) {unknown}; allowed: {allowed}"
             )
         self.args = args
-        self._node: Node | None = None
+        self._node: OwnNode | None = None
+        self._peers: PeerList | None = None
+        self._wire: Wire | None = None
 
     @property
-    def node(self) -> Node:
-        assert self._node is not None, "persona used before attach()"
+    def node(self) -> OwnNode:
+        assert self._node is not None, "persona used before bind()"
         return self._node
+
+    @property
+    def peers(self) -> PeerList:
+        assert self._peers is not None, "persona used before bind()"
+        return self._peers
+
+    @property
+    def wire(self) -> Wire:
+        assert self._wire is not None, "persona used before bind()"
+        return self._wire
 
     # -- argument parsing ------------------------------------------------------------------
 
@@ -92,11 +176,11 @@ class Persona:
 
     # -- hooks -----------------------------------------------------------------------------
 
-    def attach(self, node: Node) -> None:
-        """Called once the node exists, so a persona can read its chain and mempool."""
-        self._node = node
+    def bind(self, node: OwnNode, peers: PeerList, wire: Wire) -> None:
+        """Called once by the wiring (`reference_node.app`) after the node and its peers exist."""
+        self._node, self._peers, self._wire = node, peers, wire
 
-    async def run(self, network: PeerManager) -> None:
+    async def run(self) -> None:
         """Background work for the node's lifetime (cancelled at shutdown); honest: none."""
 
     def stats(self) -> Stats:

@@ -70,9 +70,11 @@ class DoubleSpend(PrivateChain):
 
     def _pay(self) -> bool:
         """Start an attempt: broadcast the payment, fork privately at the current tip."""
-        node, network = self.node, self.network
-        assert network is not None
-        victim = self.victim or next(iter(network.table.peers))
+        node = self.node
+        connected = self.peers.connected()
+        if not (self.victim or connected):
+            return False
+        victim = self.victim or connected[0].node_id
         accounts = node.params.genesis_accounts
         index = self.account if self.account >= 0 else max(accounts - 1, 0)
         key = account_key(index)
@@ -105,8 +107,8 @@ class DoubleSpend(PrivateChain):
     def payment_confirmations(self) -> int:
         if self.payment is None:
             return 0
-        location = self.node.store.tx_location(self.payment.txid)
-        return 0 if location is None else self.node.chain.height - location[1] + 1
+        height = self.node.tx_height(self.payment.txid)
+        return 0 if height is None else self.node.chain.height - height + 1
 
     def private_txs(self) -> Sequence[Transaction]:
         return (self.conflict,) if self.conflict is not None and not self.withheld else ()

@@ -9,14 +9,9 @@ already have; a victim that loses them all would be cut off from the honest chai
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..core.block import Block
 from .base import PersonaError, Stats
 from .sybil import Sybil
-
-if TYPE_CHECKING:
-    from ..p2p.manager import PeerManager
 
 
 class Eclipse(Sybil):
@@ -41,15 +36,11 @@ class Eclipse(Sybil):
         self.say("withheld block %s from %s", block.hash[:16], peer_id)
         return False
 
-    def targets(self, network: PeerManager) -> list[str]:
+    def targets(self) -> list[str]:
         """The victim: a peer of ours, an address we learned for it, or HOST:PORT as given."""
-        table = network.table
-        peer = table.peers.get(self.victim)
-        if peer is not None:
-            return [peer.dial]
-        for known in table.addresses.values():
-            if known.node_id == self.victim:
-                return [known.address if known.seed else table.dial_for(known.address)]
+        dial = self.peers.dial_of(self.victim)
+        if dial is not None:
+            return [dial]
         if ":" in self.victim:
             return [self.victim]
         if not self._warned:

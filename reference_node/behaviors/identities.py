@@ -12,12 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import Any
 
 from .wire import Wire
-
-if TYPE_CHECKING:
-    from ..p2p.manager import PeerManager
 
 MAX_LISTENERS = 64
 """Identities beyond this share listeners (distinct node ids, repeated addresses)."""
@@ -50,9 +47,9 @@ class Identities:
     def address_of(self, i: int) -> str:
         return self.addresses[i % len(self.addresses)]
 
-    async def handshake_all(self, wire: Wire, network: PeerManager, dial: str) -> Counter[int]:
-        """Handshake every identity with the node at `dial`; a count of the answer statuses."""
-        hello = network.hello()
+    async def handshake_all(self, wire: Wire, hello: dict[str, Any], dial: str) -> Counter[int]:
+        """Handshake every identity (a copy of our `hello`) with the node at `dial`; a count of
+        the answer statuses."""
 
         async def one(i: int, node_id: str) -> int:
             address = self.address_of(i)

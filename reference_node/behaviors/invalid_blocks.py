@@ -13,17 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from typing import TYPE_CHECKING
 
 from ..core.block import Block
 from ..core.keys import account_key, address_of
 from ..core.mining import build_block, solve
 from ..core.tx import Transaction, make_coinbase, make_transfer
-from .base import Persona, Stats
-from .wire import UNREACHABLE, Wire, peer_dials
-
-if TYPE_CHECKING:
-    from ..p2p.manager import PeerManager
+from .base import Persona, Stats, peer_dials
+from .wire import UNREACHABLE
 
 KINDS = ("pow", "merkle", "signature", "double-spend")
 
@@ -48,24 +44,20 @@ class InvalidBlocks(Persona):
         self.pending.put_nowait(None)
         return False
 
-    async def run(self, network: PeerManager) -> None:
-        wire = Wire(self.node.config.node_id, self.node.config.address)
-        try:
-            while True:
-                timeout = 1.0 / self.rate if self.rate > 0 else None
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.pending.get(), timeout)
-                await self._send_one(wire, network)
-        finally:
-            await wire.close()
+    async def run(self) -> None:
+        while True:
+            timeout = 1.0 / self.rate if self.rate > 0 else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.pending.get(), timeout)
+            await self._send_one()
 
-    async def _send_one(self, wire: Wire, network: PeerManager) -> None:
+    async def _send_one(self) -> None:
         kind = next(self.kinds)
         block = await asyncio.get_running_loop().run_in_executor(None, solve, self._unsolved(kind))
         block = self._spoil(kind, block)
-        dials = peer_dials(network)
+        dials = peer_dials(self.peers)
         answers = await asyncio.gather(
-            *(wire.post(d, "/p2p/block", {"block": block.to_json()}) for d in dials)
+            *(self.wire.post(d, "/p2p/block", {"block": block.to_json()}) for d in dials)
         )
         self.by_kind[kind] += 1
         self.counts["sent"] += 1

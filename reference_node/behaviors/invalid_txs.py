@@ -11,16 +11,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.keys import account_key, address_of
 from ..core.params import GENESIS_BALANCE
 from ..core.tx import Transaction, make_transfer
-from .base import Persona, Stats
-from .wire import UNREACHABLE, Wire, peer_dials
-
-if TYPE_CHECKING:
-    from ..p2p.manager import PeerManager
+from .base import Persona, Stats, peer_dials
+from .wire import UNREACHABLE
 
 KINDS = ("signature", "overspend", "nonce", "malformed")
 LOG_EVERY = 5.0
@@ -41,26 +38,22 @@ class InvalidTxs(Persona):
     def stats(self) -> Stats:
         return dict(self.counts)
 
-    async def run(self, network: PeerManager) -> None:
-        wire = Wire(self.node.config.node_id, self.node.config.address)
+    async def run(self) -> None:
         loop = asyncio.get_running_loop()
         next_at = next_log = loop.time()
-        try:
-            while True:
-                next_at += 1.0 / self.rate
-                await asyncio.sleep(max(0.0, next_at - loop.time()))
-                kind = next(self.kinds)
-                await self._flood(wire, peer_dials(network), kind)
-                if loop.time() >= next_log:
-                    next_log = loop.time() + LOG_EVERY
-                    self.say("flooding invalid txs (last: %s); totals %s", kind, self.counts)
-                next_at = max(next_at, loop.time() - 1.0)
-        finally:
-            await wire.close()
+        while True:
+            next_at += 1.0 / self.rate
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            kind = next(self.kinds)
+            await self._flood(peer_dials(self.peers), kind)
+            if loop.time() >= next_log:
+                next_log = loop.time() + LOG_EVERY
+                self.say("flooding invalid txs (last: %s); totals %s", kind, self.counts)
+            next_at = max(next_at, loop.time() - 1.0)
 
-    async def _flood(self, wire: Wire, dials: list[str], kind: str) -> None:
+    async def _flood(self, dials: list[str], kind: str) -> None:
         payload = self._forge(kind)
-        answers = await asyncio.gather(*(wire.post(d, "/p2p/tx", payload) for d in dials))
+        answers = await asyncio.gather(*(self.wire.post(d, "/p2p/tx", payload) for d in dials))
         for status, answer in answers:
             self.counts["sent"] += 1
             if status == 200 and isinstance(answer, dict) and answer.get("accepted"):

@@ -12,18 +12,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.block import Block
 from ..core.chain import ChainUpdate, Entry
-from ..core.errors import InvalidBlock
 from ..core.mining import build_block
 from ..core.tx import Transaction
-from .base import Persona, Stats, log
-from .wire import Wire
-
-if TYPE_CHECKING:
-    from ..p2p.manager import PeerManager
+from .base import Persona, Stats
 
 
 class PrivateChain(Persona):
@@ -34,18 +29,11 @@ class PrivateChain(Persona):
         self.withheld: list[tuple[Block, Entry]] = []
         self.withheld_total = 0
         self.released_total = 0
-        self.network: PeerManager | None = None
-        self.wire: Wire | None = None
         self._releasing = False
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def run(self, network: PeerManager) -> None:
-        self.network = network
-        self.wire = Wire(self.node.config.node_id, self.node.config.address)
-        try:
-            await self.attack()
-        finally:
-            await self.wire.close()
+    async def run(self) -> None:
+        await self.attack()
 
     async def attack(self) -> None:
         """The persona's own loop; by default everything happens in the hooks."""
@@ -114,17 +102,14 @@ class PrivateChain(Persona):
         del self.withheld[:count]
         self._releasing = True
         try:
-            for block in blocks:
-                self.node.receive_block(block, None, source="mined", push=False)
-        except InvalidBlock as exc:
-            log.error("persona %s: own private block rejected: %s", self.name, exc)
+            self.node.take_own_blocks(blocks)
         finally:
             self._releasing = False
         self.released_total += len(blocks)
         if not self.withheld and blocks:
             self.branch = self.node.chain.get(blocks[-1].hash)
-        if self.network is not None and self.wire is not None and blocks:
-            dials = [p.dial for p in self.network.table.peers.values()]
+        if blocks:
+            dials = [p.dial for p in self.peers.connected()]
             payload: list[dict[str, Any]] = [b.to_json() for b in blocks]
             task = asyncio.get_running_loop().create_task(self.wire.push_blocks(dials, payload))
             self._tasks.add(task)
@@ -135,7 +120,7 @@ class PrivateChain(Persona):
         """Connected, and no peer more than a block ahead: a sound moment to fork (a block of
         slack, or a busy network would never look synced)."""
         chain = self.node.chain
-        peers = [] if self.network is None else list(self.network.table.peers.values())
+        peers = self.peers.connected()
         return (
             bool(peers)
             and chain.best_header is chain.tip

@@ -13,14 +13,10 @@ so the `gamma` argument is accepted and ignored.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..core.block import Block
-from .base import Stats
+from .base import OwnNode, PeerList, Stats
 from .private import PrivateChain
-
-if TYPE_CHECKING:
-    from ..node import Node
+from .wire import Wire
 
 
 class Selfish(PrivateChain):
@@ -36,8 +32,8 @@ class Selfish(PrivateChain):
         self.ties_won = 0
         self.abandoned = 0
 
-    def attach(self, node: Node) -> None:
-        super().attach(node)
+    def bind(self, node: OwnNode, peers: PeerList, wire: Wire) -> None:
+        super().bind(node, peers, wire)
         self.branch = node.chain.tip
 
     def stats(self) -> Stats:

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import TYPE_CHECKING
 
 from .base import Persona, Stats
 from .identities import Identities
-from .wire import UNREACHABLE, Wire
-
-if TYPE_CHECKING:
-    from ..p2p.manager import PeerManager
+from .wire import UNREACHABLE
 
 
 def host_of(address: str) -> str:
@@ -45,27 +41,23 @@ class Sybil(Persona):
             "addr_floods": self.addr_floods,
         }
 
-    async def run(self, network: PeerManager) -> None:
-        config = self.node.config
-        wire = Wire(config.node_id, config.address)
-        identities = Identities(config.node_id, self.count)
-        await identities.open(config.host, host_of(config.address))
+    async def run(self) -> None:
+        node = self.node
+        identities = Identities(node.node_id, self.count)
+        await identities.open(node.host, host_of(node.address))
         self.say("opened %d identities at %s ...", self.count, identities.addresses[0])
         try:
             while True:
-                targets = self.targets(network)
-                await asyncio.gather(*(self._round(wire, network, identities, d) for d in targets))
+                targets = self.targets()
+                await asyncio.gather(*(self._round(identities, d) for d in targets))
                 self.rounds += 1
                 await asyncio.sleep(self.interval)
         finally:
             await identities.close()
-            await wire.close()
 
-    async def _round(
-        self, wire: Wire, network: PeerManager, identities: Identities, dial: str
-    ) -> None:
-        answers = await identities.handshake_all(wire, network, dial)
-        await identities.advertise(wire, dial)
+    async def _round(self, identities: Identities, dial: str) -> None:
+        answers = await identities.handshake_all(self.wire, self.peers.hello(), dial)
+        await identities.advertise(self.wire, dial)
         self.answers += answers
         self.addr_floods += 1
         self.say(
@@ -80,6 +72,6 @@ class Sybil(Persona):
             len(identities.addresses),
         )
 
-    def targets(self, network: PeerManager) -> list[str]:
+    def targets(self) -> list[str]:
         """Every peer of ours (dial addresses)."""
-        return [p.dial for p in network.table.peers.values()]
+        return [p.dial for p in self.peers.connected()]

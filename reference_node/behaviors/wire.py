@@ -2,8 +2,8 @@
 
 The honest P2P client sends as this node and keeps its own bookkeeping (failures, drops); an
 attacker needs to speak as other identities and to see every refusal (400 invalid, 403 banned,
-429 full), so it gets this small client of its own. It imports nothing from `p2p`, which imports
-the node, which imports the personas.
+429 full), so it gets this small client of its own. The wiring builds it and may pass an httpx
+transport, so a simulator can carry an attacker's messages in-process like the honest ones.
 """
 
 from __future__ import annotations
@@ -11,30 +11,24 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
-
-if TYPE_CHECKING:
-    from ..p2p.manager import PeerManager
 
 UNREACHABLE = 0
 """The status reported when no HTTP answer came back."""
 
 
-def peer_dials(network: PeerManager) -> list[str]:
-    """Whom to attack: connected peers, or the configured seeds once they have all dropped us."""
-    dials = [p.dial for p in network.table.peers.values()]
-    return dials or [a.address for a in network.table.addresses.values() if a.seed]
-
-
 class Wire:
-    def __init__(self, node_id: str, address: str) -> None:
+    def __init__(
+        self, node_id: str, address: str, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.node_id = node_id
         self.address = address
         self.http = httpx.AsyncClient(
             limits=httpx.Limits(max_keepalive_connections=0, max_connections=256),
             timeout=httpx.Timeout(3.0, connect=2.0),
+            transport=transport,
         )
 
     async def close(self) -> None:
@@ -52,7 +46,7 @@ class Wire:
         body = json.dumps(payload).encode()
         try:
             response = await self.http.post(f"http://{dial}{path}", content=body, headers=headers)
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL):
             return UNREACHABLE, None
         try:
             answer = response.json()

@@ -345,6 +345,9 @@ class ChainState:
             return known
         parent = self.entries.get(header.prev)
         if parent is None:
+            # an orphan is kept until its parent comes: without its work checked first, a forged
+            # one would cost nothing and could push honest orphans out of the bounded pool
+            check_header(header, self.params, (), now_ms)
             return None
         if parent.invalid:
             raise InvalidBlock("invalid-parent", f"header {header.hash} builds on an invalid block")

@@ -7,6 +7,7 @@ Hashes must not depend on JSON whitespace or key order, so everything hashed is 
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import json
 from collections.abc import Mapping
@@ -26,11 +27,30 @@ def dumps(obj: Any) -> bytes:
 
 
 def loads(data: bytes | str) -> Any:
-    """Parse JSON, turning every parser failure into a DecodeError."""
+    """Parse JSON, turning every parser failure into a DecodeError.
+
+    A whole number is an integer however it is spelt (`2`, `2.0`, `2e0`), as JSON Schema says and
+    `/openapi.json` declares; it is read exactly, so `9007199254740993.0` is not rounded.
+    """
     try:
-        return json.loads(data)
+        return json.loads(data, parse_float=_number)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise_decode(f"body is not valid JSON ({exc.__class__.__name__})")
+
+
+_WHOLE_LIMIT = decimal.Decimal(2**64)
+
+
+def _number(text: str) -> int | float:
+    """A JSON number with a fraction or exponent: an int when it is whole (and not absurdly
+    large: `1e999999` stays a float, so no huge integer is ever built), else a float."""
+    try:
+        value = decimal.Decimal(text)
+        if value.copy_abs() <= _WHOLE_LIMIT and value == value.to_integral_value():
+            return int(value)
+    except decimal.DecimalException:  # an exponent beyond what Decimal's context takes
+        pass
+    return float(text)
 
 
 def raise_decode(message: str) -> NoReturn:

@@ -38,12 +38,24 @@ class PeerRefused(Exception):
 
 
 class PeerClient:
-    def __init__(self, metrics: Metrics, node_id: str, address: str) -> None:
+    """Sends as this node (`x-chaosnet-node` names us to the peer's ban check).
+
+    `transport` defaults to real TCP; a simulator passes an in-process httpx transport.
+    """
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        node_id: str,
+        address: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.metrics = metrics
         self.http = httpx.AsyncClient(
             limits=httpx.Limits(max_keepalive_connections=0, max_connections=128),
             timeout=httpx.Timeout(5.0, connect=2.0),
             headers={"x-chaosnet-node": node_id, "x-chaosnet-address": address},
+            transport=transport,
         )
 
     async def close(self) -> None:
@@ -91,7 +103,8 @@ class PeerClient:
                 self.metrics.bytes_in.inc(size)
         except httpx.ConnectError as exc:
             raise PeerUnreachable(f"{url}: refused: {exc}", refused=True) from exc
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            # a peer may advertise any string as its address; one that is no URL is unreachable
             raise PeerUnreachable(f"{url}: {exc.__class__.__name__}: {exc}") from exc
         data = b"".join(chunks)
         try:

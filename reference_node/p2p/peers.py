@@ -7,6 +7,7 @@ peer we gave up on would keep the network split.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from ..core.tx import Transaction
@@ -26,6 +27,11 @@ answer clears the count: so six resets in a row, or two refusals, disconnect.
 """
 REFUSED_WEIGHT = 3
 MAX_KNOWN_TXS = 50_000
+MAX_SCORED = 10_000
+"""Ban scores and bans kept at most. A caller names itself in a header, so every request can
+come from a new id: without a bound, a flood of bad messages would grow these tables forever.
+Past the bound, expired bans go first, then the oldest entries (an attacker can shed a ban by
+rotating ids anyway; what a ban stops is an honest-looking peer that turned bad)."""
 
 
 @dataclass(slots=True)
@@ -159,6 +165,8 @@ class PeerTable:
         """Add to a peer's ban score; True when this banned it."""
         if score <= 0 or node_id == self.own_id:
             return False
+        if node_id not in self.scores and len(self.scores) >= MAX_SCORED:
+            self._forget(now)
         self.scores[node_id] = self.scores.get(node_id, 0) + score
         if self.scores[node_id] < BAN_THRESHOLD:
             return False
@@ -168,6 +176,17 @@ class PeerTable:
             self.banned[peer.address] = now + BAN_SECONDS
             self.drop(peer, now)
         return True
+
+    def _forget(self, now: float) -> None:
+        """Make room in the score and ban tables: expired bans first, then the oldest entries,
+        down to 3/4 of the bound, so a flood pays this scan once per MAX_SCORED/4 new ids."""
+        for key, until in list(self.banned.items()):
+            if until <= now:
+                del self.banned[key]
+                self.scores.pop(key, None)
+        for table in (self.scores, self.banned):
+            for key in list(itertools.islice(table, max(0, len(table) - MAX_SCORED * 3 // 4))):
+                del table[key]
 
     def is_banned(self, key: str, now: float) -> bool:
         until = self.banned.get(key)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import random
 import socket
+from collections import Counter
 from urllib.parse import quote, urlparse
 
 import httpx
@@ -29,6 +31,24 @@ GOOD_TX = make_transfer(account_key(0), account_address(1), 1, 1, 0).to_json()
 tx_like = st.fixed_dictionaries(
     {}, optional={f: json_values | st.just(GOOD_TX[f]) for f in TX_FIELDS}
 )
+hex32 = st.binary(min_size=32, max_size=32).map(bytes.hex)
+u63 = st.integers(0, 2**63 - 1)
+well_typed_tx = st.fixed_dictionaries({
+    "sender": st.just(GOOD_TX["sender"]) | hex32, "recipient": hex32, "amount": u63, "fee": u63,
+    "nonce": u63 | st.integers(0, 3),
+    "signature": st.just(GOOD_TX["signature"]) | st.binary(min_size=64, max_size=64).map(bytes.hex),
+})  # fmt: skip
+well_typed_block = st.fixed_dictionaries({
+    "header": st.fixed_dictionaries({
+        "prev": hex32, "merkle_root": hex32, "timestamp": u63,
+        "bits": st.just(4) | st.integers(0, 255),  # the fuzz node's difficulty, or any
+        "nonce": u63, "miner": hex32,
+    }),
+    "txs": st.lists(well_typed_tx, max_size=3),
+})  # fmt: skip
+SHAPED = {"/tx": well_typed_tx, "/p2p/tx": well_typed_tx, "/p2p/block": well_typed_block}
+"""Every field of the right type and size, the values random: such bodies pass the shape checks
+and meet the rules behind them (signature, proof of work, merkle root, parent, nonce)."""
 POSTS = ["/tx", "/p2p/handshake", "/p2p/addr", "/p2p/tx", "/p2p/block", "/p2p/inv",
          "/p2p/getheaders", "/p2p/getblocks"]  # fmt: skip
 GETS = ["/tx/{}", "/blocks/{}", "/blocks/height/{}", "/balance/{}", "/proof/{}",
@@ -38,16 +58,68 @@ SETTINGS = settings(
 )
 
 
-@SETTINGS
-@given(path=st.sampled_from(POSTS), body=json_values | tx_like, wrap=st.booleans())
-def test_json_bodies_never_cause_a_5xx(node_url, path, body, wrap):
-    key = {"/p2p/tx": "tx", "/p2p/block": "block", "/p2p/inv": "blocks",
-           "/p2p/getheaders": "locator", "/p2p/getblocks": "hashes", "/p2p/addr": "addrs"}  # fmt: skip
-    payload = {key[path]: body} if wrap and path in key else body
-    response = httpx.post(node_url + path, json=payload, headers={"x-chaosnet-node": "fuzzer"})
-    assert response.status_code < 500, response.text
-    if response.status_code >= 400:
-        assert "error" in response.json()
+WRAP_KEY = {"/p2p/tx": "tx", "/p2p/block": "block", "/p2p/inv": "blocks",
+            "/p2p/getheaders": "locator", "/p2p/getblocks": "hashes", "/p2p/addr": "addrs"}  # fmt: skip
+
+
+def test_json_bodies_never_cause_a_5xx(node_url):
+    """Every example speaks as a peer never seen before, so the ban that a bad block earns its
+    sender cannot answer the next examples: each body meets the parsers (the answer is 2xx or a
+    4xx naming the rule that refused it, never the ban check's 403). The tally says how many
+    examples got past the ban check and what answered them."""
+    peers = itertools.count()
+    outcomes: Counter[str] = Counter()
+
+    @SETTINGS
+    @given(path=st.sampled_from(POSTS), data=st.data(), wrap=st.booleans())
+    def send(path, data, wrap):
+        body = data.draw(json_values | tx_like)
+        payload = {WRAP_KEY[path]: body} if wrap and path in WRAP_KEY else body
+        peer = f"fuzz-peer-{next(peers)}"
+        response = httpx.post(node_url + path, json=payload, headers={"x-chaosnet-node": peer})
+        assert response.status_code < 500, response.text
+        outcomes["examples"] += 1
+        if response.status_code == 403:
+            outcomes["refused by the ban check"] += 1
+            return
+        outcomes["reached the parsers"] += 1
+        if response.status_code >= 400:
+            error = response.json()["error"]
+            assert error and error != "banned", response.text
+            outcomes[f"{path}: {response.status_code} {error.partition(':')[0]}"] += 1
+        else:
+            outcomes[f"{path}: {response.status_code}"] += 1
+
+    send()
+    print("\n" + "\n".join(f"{count:5d}  {what}" for what, count in outcomes.most_common()))
+    assert outcomes["refused by the ban check"] == 0, outcomes
+    assert outcomes["reached the parsers"] > outcomes["examples"] / 2, outcomes
+
+
+def test_bodies_shaped_like_messages_meet_the_rules_behind_the_shape(node_url):
+    """Well-typed transactions and blocks with random values, each from a fresh peer: most get
+    past the shape checks and are judged by the rules, and every answer is still a clean 2xx or
+    a 4xx naming the rule (never a 5xx, never the ban check)."""
+    peers = itertools.count()
+    outcomes: Counter[str] = Counter()
+
+    @SETTINGS
+    @given(path=st.sampled_from(sorted(SHAPED)), data=st.data())
+    def send(path, data):
+        body = data.draw(SHAPED[path])
+        payload = {WRAP_KEY[path]: body} if path in WRAP_KEY else body
+        peer = f"shaped-peer-{next(peers)}"
+        response = httpx.post(node_url + path, json=payload, headers={"x-chaosnet-node": peer})
+        assert response.status_code < 500, response.text
+        assert response.status_code != 403, response.text
+        outcomes["examples"] += 1
+        reason = response.json()["error"].partition(":")[0] if response.status_code >= 400 else ""
+        outcomes["past the shape checks"] += reason != "malformed"
+        outcomes[f"{path}: {response.status_code} {reason}".rstrip()] += 1
+
+    send()
+    print("\n" + "\n".join(f"{count:5d}  {what}" for what, count in outcomes.most_common()))
+    assert outcomes["past the shape checks"] > outcomes["examples"] / 2, outcomes
 
 
 @SETTINGS

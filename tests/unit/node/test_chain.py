@@ -110,6 +110,19 @@ def test_orphan_is_reported_and_headers_first_then_bodies(harness):
     assert fresh.tip.hash == blocks[-1].hash
 
 
+def test_an_orphan_without_proof_of_work_is_refused_not_kept(harness):
+    from reference_node.core.chain import ChainState, MemorySource
+
+    blocks = harness.extend(2)
+    fresh = ChainState(harness.chain.params, MemorySource())
+    forged = Block(blocks[1].header.with_nonce(blocks[1].header.nonce + 1), blocks[1].txs)
+    if forged.header.has_valid_pow():
+        pytest.skip("the neighbouring nonce happens to be a solution")
+    with pytest.raises(InvalidBlock, match="bad-pow"):
+        fresh.add_block(forged, harness.clock)
+    assert fresh.add_block(blocks[1], harness.clock).orphan  # a real one is still kept
+
+
 def test_locator_and_headers_after(harness):
     blocks = harness.extend(30)
     locator = harness.chain.locator()

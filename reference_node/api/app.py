@@ -1,0 +1,29 @@
+"""The app factory: assembles the two routers, the body middleware, the error handlers and the
+lifespan it is given. It holds no handlers; `reference_node.app` decides what runs for the app's
+lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..node import Node
+from ..p2p.manager import PeerManager
+from . import errors
+from .body import LimitAndCount
+from .peer import peer_router
+from .user import user_router
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(node: Node, peers: PeerManager, lifespan: Lifespan | None = None) -> FastAPI:
+    app = FastAPI(title="chaosnet reference node", version=__version__, lifespan=lifespan)
+    app.add_middleware(LimitAndCount, metrics=node.metrics)
+    errors.install(app)
+    app.include_router(user_router(node, peers))
+    app.include_router(peer_router(node, peers))
+    return app

@@ -1,0 +1,140 @@
+"""The user API: what operators, the runner and load generators call (contract in
+docs/architecture.md). Reads come from the node's chain, mempool and store; the one write is
+`POST /tx`, committed to SQLite before `202` is answered."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from ..core.block import Block
+from ..core.encoding import MAX_U63
+from ..core.spv import make_proof
+from ..core.tx import Transaction
+from ..events import MAX_PAGE
+from ..node import Node
+from ..p2p.manager import PeerManager
+from ..p2p.sync import MAX_HEADERS
+from . import schemas
+from .body import read_json
+from .errors import error
+
+Hash = Annotated[str, Path(pattern=schemas.HEX32, description="64 lowercase hex characters")]
+
+
+def user_router(node: Node, peers: PeerManager) -> APIRouter:
+    router = APIRouter(responses=schemas.errors(400, 413))
+
+    def block_json(block: Block, height: int) -> dict[str, Any]:
+        return {
+            "hash": block.hash,
+            "height": height,
+            "confirmations": node.chain.height - height + 1,
+            **block.to_json(),
+        }
+
+    def serve_block(block_hash: str) -> Response:
+        entry = node.chain.get(block_hash)
+        if entry is None or not entry.has_data:
+            return error(404, f"no block {block_hash}")
+        block = node.block_body(block_hash)
+        if block is None:
+            return error(410, f"block {block_hash} was pruned; its header is still served")
+        return JSONResponse(block_json(block, entry.height))
+
+    @router.get("/health")
+    async def health() -> dict[str, bool]:
+        return {"ok": True}
+
+    @router.get("/status")
+    async def status() -> dict[str, Any]:
+        return node.status(peers.describe_peers())
+
+    @router.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    async def metrics() -> Response:
+        return Response(node.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @router.get("/events")
+    async def events(
+        since: int = Query(0, ge=0, le=MAX_U63), limit: int = Query(MAX_PAGE, ge=1, le=MAX_PAGE)
+    ) -> dict[str, Any]:
+        return node.events.page(since, limit)
+
+    @router.post("/tx", status_code=202, openapi_extra=schemas.body(schemas.TX))
+    async def submit_tx(request: Request) -> dict[str, str]:
+        tx = Transaction.from_json(await read_json(request))
+        return {"txid": node.submit_tx(tx)}
+
+    @router.get("/tx/{txid}", responses=schemas.errors(404))
+    async def get_tx(txid: Hash) -> Response:
+        location = node.store.tx_location(txid)
+        if location is not None:
+            block_hash, height, index = location
+            block = node.block_body(block_hash)
+            tx = block.txs[index].to_json() if block is not None else None
+            return JSONResponse(
+                {
+                    "tx": tx,
+                    "block_hash": block_hash,
+                    "height": height,
+                    "confirmations": node.chain.height - height + 1,
+                }
+            )
+        pending = node.mempool.txs.get(txid)
+        if pending is not None:
+            return JSONResponse(
+                {"tx": pending.to_json(), "block_hash": None, "height": None, "confirmations": 0}
+            )
+        return error(404, f"no transaction {txid} in the active chain or the mempool")
+
+    @router.get("/blocks/height/{n}", responses=schemas.errors(404, 410))
+    async def block_at(n: Annotated[int, Path(ge=0, le=MAX_U63)]) -> Response:
+        if n > node.chain.height:
+            return error(404, f"no block at height {n}; the tip is at {node.chain.height}")
+        return serve_block(node.chain.active[n].hash)
+
+    @router.get("/blocks/{block_hash}", responses=schemas.errors(404, 410))
+    async def block_by_hash(block_hash: Hash) -> Response:
+        return serve_block(block_hash)
+
+    @router.get("/headers")
+    async def headers(
+        start: int = Query(0, alias="from", ge=0, le=MAX_U63),
+        count: int = Query(100, ge=1, le=MAX_HEADERS),
+    ) -> dict[str, Any]:
+        chain = node.chain
+        entries = chain.active[start : start + count] if start <= chain.height else []
+        return {
+            "from": start,
+            "height": chain.height,
+            "headers": [
+                {"hash": e.hash, "height": e.height, **e.header.to_json()} for e in entries
+            ],
+        }
+
+    @router.get("/balance/{address}")
+    async def balance(address: Hash) -> dict[str, Any]:
+        state = node.chain.state
+        return {
+            "address": address,
+            "balance": state.balance(address),
+            "nonce": state.nonce(address),
+        }
+
+    @router.get("/proof/{txid}", responses=schemas.errors(404, 410))
+    async def proof(txid: Hash) -> Response:
+        location = node.store.tx_location(txid)
+        if location is None:
+            return error(404, f"no transaction {txid} in the active chain")
+        block = node.block_body(location[0])
+        if block is None:
+            return error(410, f"the block of {txid} was pruned; no proof can be built")
+        return JSONResponse(make_proof(block, txid))
+
+    return router

@@ -1,0 +1,85 @@
+"""One node's parts, built and started in one place and one order.
+
+    build:  persona → store → node → peer client → peer manager → relay → wire → persona.bind
+            → miner → HTTP app
+    start:  peer manager loops → miner → persona's own loop
+    stop:   persona → miner → peer manager (and its client) → wire → store
+
+Nothing else constructs or connects these parts: the node does not pick its persona, the peer
+manager does not install itself as the node's relay, the API does not start loops. Time and the
+HTTP transport come in here, so a deterministic simulator can build the same parts on a fake
+clock with an in-process transport (`httpx.ASGITransport` over the other nodes' apps).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+from fastapi import FastAPI
+
+from .api import create_app
+from .behaviors import make_persona
+from .behaviors.wire import Wire
+from .miner import Miner
+from .node import Node, NodeConfig
+from .p2p.client import PeerClient
+from .p2p.manager import PeerManager
+from .store import Store
+
+log = logging.getLogger("reference_node")
+
+
+class NodeApp:
+    """Raises PersonaError or StoreError (the CLI exits 2) when the configuration cannot run."""
+
+    def __init__(
+        self,
+        config: NodeConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self.persona = make_persona(config.persona, config.persona_args)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(config.data_dir / "chain.sqlite3", config.prune)
+        self.node = Node(config, self.store, self.persona, clock=clock)
+        client = PeerClient(self.node.metrics, config.node_id, config.address, transport)
+        self.peers = PeerManager(self.node, self.persona, client, monotonic=monotonic)
+        self.node.connect_relay(self.peers)
+        self.wire = Wire(config.node_id, config.address, transport)
+        self.persona.bind(self.node, self.peers, self.wire)
+        self.miner = Miner(self.node, self.persona)
+        self.http = create_app(self.node, self.peers, lifespan=self.lifespan)
+        self._persona_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.peers.start()
+        self.miner.start()
+        self._persona_task = asyncio.create_task(self.persona.run(), name="persona")
+
+    async def stop(self) -> None:
+        if self._persona_task is not None:
+            self._persona_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._persona_task
+        await self.miner.stop()
+        await self.peers.stop()
+        await self.wire.close()
+        self.store.close()
+        log.info("stopped")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        """The HTTP server's lifetime is the node's: uvicorn runs this around serving."""
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
