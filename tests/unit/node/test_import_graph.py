@@ -101,3 +101,17 @@ def test_the_core_imports_nothing_outside_itself():
         if not target.startswith(PACKAGE + ".core")
     }
     assert not outside
+
+
+def test_personas_see_only_their_ports_and_the_core():
+    """An attacker is composed from `behaviors.base`'s ports, never reaching into the node, the
+    store or the peer manager (what they import is what they can depend on)."""
+    allowed = (PACKAGE + ".behaviors", PACKAGE + ".core")
+    reaching = {
+        (name, target)
+        for name, targets in import_graph().items()
+        if name.startswith(PACKAGE + ".behaviors")
+        for target in targets
+        if not target.startswith(allowed)
+    }
+    assert not reaching
