@@ -5,7 +5,7 @@ match their schemas, schema-valid requests accepted, schema-invalid ones refused
 `Allow` header that names exactly the methods of the path, ...) in every phase (examples, coverage,
 fuzzing, stateful), against a real node process on 127.0.0.1 that is mining, so blocks and
 transactions exist to be asked for. The one configured exception is in `schemathesis.toml` next to
-this file, with its reason in docs/decisions.md (D13). `CHAOSNET_SCHEMATHESIS_SEED` replays a run.
+this file, with its reason in docs/decisions.md (D15). `CHAOSNET_SCHEMATHESIS_SEED` replays a run.
 """
 
 from __future__ import annotations
