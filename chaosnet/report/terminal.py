@@ -14,6 +14,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from chaosnet.load.accounting import describe, kept_up
 from chaosnet.plan import Plan, describe_trigger
 from chaosnet.runner import Progress, RunHooks
 
@@ -134,6 +135,8 @@ def print_verdict(
         f"(max depth {reorgs.get('max_depth')})",
         highlight=False,
     )
+    if m.get("load"):
+        print_load(console, m["load"])
     for node, lines in (log_tails or {}).items():
         console.print(f"[bold]--- last lines of {node} ---[/]")
         for line in lines[-8:]:
@@ -141,3 +144,16 @@ def print_verdict(
     if results.get("error"):
         console.print(Text("error: ", style="red") + Text(results["error"]))  # not markup
     console.print(f"run directory: {run_dir}")
+
+
+def print_load(console: Console, counts: dict[str, int]) -> None:
+    """Offered, submitted and confirmed side by side; a generator that fell behind is named."""
+    console.print(Text("load: " + describe(counts)))
+    if not kept_up(counts):
+        console.print(
+            Text(
+                "the load generator did not keep up: the network was not tested at the offered "
+                "rate (see `late` and `never sent`)",
+                style="yellow",
+            )
+        )
