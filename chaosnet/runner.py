@@ -29,6 +29,7 @@ from chaosnet.observe.metrics import Metrics
 from chaosnet.observe.observer import NodeView, Observer
 from chaosnet.plan import Plan
 from chaosnet.run.hooks import Progress, RunHooks, call_safely
+from chaosnet.run.live import LiveFeed
 from chaosnet.run.network import Network, Skipped
 from chaosnet.run.results import Outcome, RunSummary, measure
 from chaosnet.run.schedule import Fire, Schedule, TimedOut
@@ -94,6 +95,7 @@ class Runner:
             on_sample=self._on_sample,
             transport=transport,
         )
+        self.live = LiveFeed(plan, self.network, self.journal, backend, transport)
         self.load: LoadGenerator | None = None
         self.phase = "setup"
         self.metrics: Metrics | None = None
@@ -325,18 +327,7 @@ class Runner:
         }
 
     def _on_sample(self, views: dict[str, NodeView]) -> None:
-        heights = {
-            n: views[n].height if n in views and self.network.is_running(n) else None
-            for n in self.plan.node_names
-        }
-        progress = Progress(
-            elapsed=self.journal.now(),
-            total=self.plan.scenario.duration,
-            heights=heights,
-            faults=self.network.faults_in_force(),
-            pending_assertions=len(self.plan.scenario.assertions),
-            phase=self.phase,
-        )
+        progress = self.live.progress(views, self.phase)
         call_safely(self.journal, self.hooks.on_progress, progress)
 
 

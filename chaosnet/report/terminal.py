@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -20,7 +20,7 @@ from chaosnet.runner import Progress, RunHooks
 
 
 class LiveProgress(RunHooks):
-    """elapsed / total, each node's height, the faults in force, the assertions pending."""
+    """The live view on a terminal (see `render_progress`); plain lines when piped."""
 
     def __init__(self, console: Console, plan: Plan) -> None:
         self.console = console
@@ -41,7 +41,7 @@ class LiveProgress(RunHooks):
     def on_phase(self, phase: str) -> None:
         self.phase = phase
         if not self.console.is_terminal:
-            self.console.print(f"[dim]phase:[/] {phase}")
+            self.console.print(f"phase: {phase}", markup=False, highlight=False)
         self._render()
 
     def on_progress(self, progress: Progress) -> None:
@@ -60,22 +60,65 @@ class LiveProgress(RunHooks):
     def _render(self) -> None:
         if not self.console.is_terminal:
             return
-        p = self.last
         head = Text(f"{self.plan.scenario.name} — {self.phase}", style="bold")
-        if p is None:
+        if self.last is None:
             self.live.update(head)
-            return
-        width = 30
-        done = min(1.0, p.elapsed / p.total) if p.total else 1.0
-        bar = "█" * int(done * width) + "░" * (width - int(done * width))
-        clock = Text(f"{bar} {p.elapsed:5.1f}s / {p.total:.0f}s")
-        heights = Table.grid(padding=(0, 2))
-        cells = [f"{name}: {'down' if h is None else h}" for name, h in sorted(p.heights.items())]
-        for i in range(0, len(cells), 6):
-            heights.add_row(*cells[i : i + 6])
-        faults = Text("faults: " + (", ".join(p.faults) if p.faults else "none"))
-        pending = Text(f"assertions pending: {p.pending_assertions}", style="dim")
-        self.live.update(Group(head, clock, heights, faults, pending))
+        else:
+            self.live.update(Group(head, render_progress(self.last)))
+
+
+# what a node's last `node_state` means to someone watching
+STATE_WORDS = {
+    "started": "up",
+    "restarted": "up",
+    "resumed": "up",
+    "joined": "up",
+    "attack started": "up",
+    "crashed": "down (crashed)",
+    "paused": "paused",
+    "stopped": "down (left)",
+    "attack stopped": "down (attack stopped)",
+}
+
+
+def node_state(p: Progress, node: str) -> str:
+    """`up`, `slowed`, `paused`, `down (crashed)`, `down (left)`, `not started`…"""
+    state = p.states.get(node)
+    if state is None:
+        return "not started"
+    word = STATE_WORDS.get(state, state)
+    return "slowed" if word == "up" and node in p.slowed else word
+
+
+def render_progress(p: Progress) -> Group:
+    """Progress bar, one row per node (height, state, partition side), the partition, other
+    faults, the latest reorgs, attackers' shares so far and the assertions pending."""
+    width = 30
+    done = min(1.0, p.elapsed / p.total) if p.total else 1.0
+    bar = "█" * int(done * width) + "░" * (width - int(done * width))
+    side_of = {n: f"side {i + 1}" for i, side in enumerate(p.sides) for n in side}
+    nodes = Table.grid(padding=(0, 2))
+    for name, height in sorted(p.heights.items()):
+        shown = "-" if height is None else str(height)
+        nodes.add_row(name, shown, node_state(p, name), side_of.get(name, ""))
+    lines: list[RenderableType] = [Text(f"{bar} {p.elapsed:5.1f}s / {p.total:.0f}s"), nodes]
+    if p.partition:
+        sides = " | ".join(",".join(side) for side in p.sides) if p.sides else p.partition
+        lines.append(Text(f"partition: {sides}"))
+    links = [f for f in p.faults if f != p.partition and f.split(" ")[0] not in p.heights]
+    lines.append(Text("link faults: " + (", ".join(links) if links else "none")))
+    reorgs = [f"{r.t:.1f}s {r.node} depth {r.depth}" for r in p.reorgs]
+    lines.append(Text("reorgs: " + (" · ".join(reorgs) if reorgs else "none yet")))
+    for a in p.attackers:
+        share = f" ({a.share:.0%})" if a.share is not None else ""
+        lines.append(
+            Text(
+                f"attacker {a.name}: {a.blocks} of {a.chain} blocks on the honest chain{share}"
+                f" · hashrate {a.hashrate:.0%}"
+            )
+        )
+    lines.append(Text(f"assertions pending: {p.pending_assertions}", style="dim"))
+    return Group(*lines)
 
 
 def print_plan(console: Console, plan: Plan) -> None:
