@@ -75,7 +75,11 @@ def running_nodes(count: int, data: Path) -> Iterator[LocalNodes]:
         for proc in procs:
             proc.terminate()
         for proc in procs:
-            proc.wait(timeout=10)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # a node still busy with the backlog
+                proc.kill()
+                proc.wait()
 
 
 def wait_healthy(port: int, timeout: float = 30.0) -> None:
