@@ -98,6 +98,7 @@ def render_progress(p: Progress) -> Group:
     bar = "█" * int(done * width) + "░" * (width - int(done * width))
     side_of = {n: f"side {i + 1}" for i, side in enumerate(p.sides) for n in side}
     nodes = Table.grid(padding=(0, 2))
+    nodes.add_row(*(Text(h, style="dim") for h in ("node", "height", "state", "side")))
     for name, height in sorted(p.heights.items()):
         shown = "-" if height is None else str(height)
         nodes.add_row(name, shown, node_state(p, name), side_of.get(name, ""))
@@ -107,7 +108,7 @@ def render_progress(p: Progress) -> Group:
         lines.append(Text(f"partition: {sides}"))
     links = [f for f in p.faults if f != p.partition and f.split(" ")[0] not in p.heights]
     lines.append(Text("link faults: " + (", ".join(links) if links else "none")))
-    reorgs = [f"{r.t:.1f}s {r.node} depth {r.depth}" for r in p.reorgs]
+    reorgs = [f"{r.t:.1f}s {r.node} depth {r.depth}" for r in sorted(p.reorgs, key=lambda r: r.t)]
     lines.append(Text("reorgs: " + (" · ".join(reorgs) if reorgs else "none yet")))
     for a in p.attackers:
         share = f" ({a.share:.0%})" if a.share is not None else ""

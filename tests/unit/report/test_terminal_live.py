@@ -78,6 +78,7 @@ def test_each_node_shows_its_state_and_a_crashed_one_reads_down() -> None:
     assert row(text, "n3") == "n3 12 slowed"
     assert row(text, "n4") == "n4 - down (crashed)"
     assert row(text, "n6") == "n6 - not started"
+    assert row(text, "node") == "node height state side"
     assert "20.3s / 60s" in text and "assertions pending: 3" in text
 
 
@@ -103,11 +104,11 @@ def test_a_partition_without_clean_sides_shows_its_label() -> None:
 def test_recent_reorgs_and_attackers_so_far() -> None:
     text = screen(
         progress(
-            reorgs=[ReorgSeen(21.4, "n4", 2), ReorgSeen(23.0, "n5", 1)],
+            reorgs=[ReorgSeen(23.0, "n5", 1), ReorgSeen(21.4, "n4", 2)],  # as journalled
             attackers=[AttackerShare("selfish", 3, 12, 0.35)],
         )
     )
-    assert "reorgs: 21.4s n4 depth 2 · 23.0s n5 depth 1" in text
+    assert "reorgs: 21.4s n4 depth 2 · 23.0s n5 depth 1" in text  # in the order they happened
     assert "attacker selfish: 3 of 12 blocks on the honest chain (25%) · hashrate 35%" in text
     assert "reorgs: none yet" in screen(progress())
 
