@@ -82,7 +82,7 @@ def running_nodes(count: int, data: Path) -> Iterator[LocalNodes]:
                 proc.wait()
 
 
-def wait_healthy(port: int, timeout: float = 30.0) -> None:
+def wait_healthy(port: int, timeout: float = 120.0) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
