@@ -118,6 +118,9 @@ def render_progress(p: Progress) -> Group:
                 f" · hashrate {a.hashrate:.0%}"
             )
         )
+        if a.persona:
+            said = ", ".join(f"{k} {v}" for k, v in a.persona.items())
+            lines.append(Text(f"  its persona says: {said}", style="dim"))
     lines.append(Text(f"assertions pending: {p.pending_assertions}", style="dim"))
     return Group(*lines)
 

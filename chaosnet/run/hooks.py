@@ -26,6 +26,7 @@ class AttackerShare:
     blocks: int  # blocks it mined on that chain
     chain: int  # blocks on that chain, genesis excluded
     hashrate: float  # its share of the network's hashrate
+    persona: dict[str, Any] = field(default_factory=dict)  # what its persona last reported
 
     @property
     def share(self) -> float | None:

@@ -9,6 +9,8 @@ because the journal's block sightings carry no parent and cannot tell a best cha
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from chaosnet.backends.base import Backend
@@ -110,7 +112,24 @@ class LiveFeed:
             except (httpx.HTTPError, ValueError, KeyError):
                 pass  # the display keeps the last tally; the next read tries again
         mined = [self.miner_names.get(m) for m in self.chain.miners[1:]]  # genesis excluded
+        personas = self._persona_stats()
         return [
-            AttackerShare(name, mined.count(name), len(mined), self.hashrate.get(name, 0.0))
+            AttackerShare(
+                name,
+                mined.count(name),
+                len(mined),
+                self.hashrate.get(name, 0.0),
+                personas.get(name, {}),
+            )
             for name in self.attackers
         ]
+
+    def _persona_stats(self) -> dict[str, dict[str, Any]]:
+        """Each attacker's latest `persona_stats`, as its last sample journalled them."""
+        found: dict[str, dict[str, Any]] = {}
+        for r in reversed(self.journal.records("sample")):
+            if r["node"] in self.attackers and r["node"] not in found and "persona" in r:
+                found[r["node"]] = dict(r["persona"])
+                if len(found) == len(self.attackers):
+                    break
+        return found

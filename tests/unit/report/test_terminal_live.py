@@ -25,6 +25,7 @@ from chaosnet.scenario.model import (
     After,
     Assertion,
     At,
+    Attacker,
     ChainSettings,
     Crash,
     Event,
@@ -32,6 +33,7 @@ from chaosnet.scenario.model import (
     NodeDef,
     Partition,
     Pause,
+    Role,
     Scenario,
 )
 from tests.fakes import FakeBackend
@@ -105,11 +107,12 @@ def test_recent_reorgs_and_attackers_so_far() -> None:
     text = screen(
         progress(
             reorgs=[ReorgSeen(23.0, "n5", 1), ReorgSeen(21.4, "n4", 2)],  # as journalled
-            attackers=[AttackerShare("selfish", 3, 12, 0.35)],
+            attackers=[AttackerShare("selfish", 3, 12, 0.35, {"withheld": 2, "state": "lead 2"})],
         )
     )
     assert "reorgs: 21.4s n4 depth 2 · 23.0s n5 depth 1" in text  # in the order they happened
     assert "attacker selfish: 3 of 12 blocks on the honest chain (25%) · hashrate 35%" in text
+    assert "its persona says: withheld 2, state lead 2" in text
     assert "reorgs: none yet" in screen(progress())
 
 
@@ -170,3 +173,41 @@ def test_the_best_chain_is_read_again_after_a_reorg_below_what_was_read() -> Non
     with httpx.Client(transport=headers_node(fork)) as client:
         best.refresh(client, "http://n1")
     assert best.hashes == ["g", "b1", "b2", "b3"] and best.miners.count("evil") == 3
+
+
+class AttackedNetwork(FakeBackend):
+    """In-memory nodes that also serve `/headers` of their chain (all of it mined by n1) and
+    whose attacker reports persona stats, as a selfish miner does."""
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        answer = super()._answer(request)
+        host = request.url.host.removesuffix(".fake")
+        if request.url.path == "/headers":
+            start = int(request.url.params["from"])
+            chain = [{"hash": "genesis", "miner": "-"}]
+            chain += [{"hash": b.hash, **b.header.to_json()} for b in self.blocks]
+            return httpx.Response(200, json={"headers": chain[start:]})
+        if request.url.path == "/status" and host == "evil":
+            return httpx.Response(200, json={**answer.json(), "persona_stats": {"withheld": 1}})
+        return answer
+
+
+def test_an_attack_run_shows_the_attackers_share_so_far(tmp_path: Path) -> None:
+    spec = Scenario(
+        name="attack",
+        duration=0.8,
+        nodes=(
+            NodeDef("n1", hashrate=0.5),
+            NodeDef("n2", hashrate=0.2),
+            NodeDef("evil", Role.ATTACKER, hashrate=0.3),
+        ),
+        attackers=(Attacker("evil", "selfish", hashrate=0.3),),
+        chain=ChainSettings(difficulty=4, block_interval=1.0),
+        assertions=(Assertion("height", "height", (("min", 1),)),),
+    )
+    backend, hooks = AttackedNetwork(), Recorder()
+    Runner(resolve(spec), backend, tmp_path, hooks, backend.transport).run()
+    shown = [s for s in hooks.screens if "its persona says" in s]
+    assert shown, "the attacker was never shown"
+    assert "attacker evil: 0 of 3 blocks on the honest chain (0%) · hashrate 30%" in shown[-1]
+    assert "its persona says: withheld 1" in shown[-1]
