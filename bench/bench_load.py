@@ -1,6 +1,6 @@
 """The load generator's sustainable offered rate against real reference nodes.
 
-    .venv/bin/python bench/bench_load.py [--runs 3] [--nodes 4] [--rates 100,200,400,800]
+    .venv/bin/python bench/bench_load.py [--runs 3] [--nodes 4] [--rates 100,200,400,800,1600]
                                          [--seconds 6]
 
 Starts `--nodes` local `chaosnet-node` processes (full mesh, simulated mining, no Toxiproxy: the
@@ -131,7 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--nodes", type=int, default=4)
-    parser.add_argument("--rates", default="100,200,400,800")
+    parser.add_argument("--rates", default="100,200,400,800,1600")
     parser.add_argument("--seconds", type=float, default=6.0)
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
