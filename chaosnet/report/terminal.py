@@ -99,7 +99,7 @@ def render_progress(p: Progress) -> Group:
     side_of = {n: f"side {i + 1}" for i, side in enumerate(p.sides) for n in side}
     nodes = Table.grid(padding=(0, 2))
     nodes.add_row(*(Text(h, style="dim") for h in ("node", "height", "state", "side")))
-    for name, height in sorted(p.heights.items()):
+    for name, height in p.heights.items():  # in the plan's order: n2 before n10
         shown = "-" if height is None else str(height)
         nodes.add_row(name, shown, node_state(p, name), side_of.get(name, ""))
     lines: list[RenderableType] = [Text(f"{bar} {p.elapsed:5.1f}s / {p.total:.0f}s"), nodes]

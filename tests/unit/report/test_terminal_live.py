@@ -211,3 +211,10 @@ def test_an_attack_run_shows_the_attackers_share_so_far(tmp_path: Path) -> None:
     assert shown, "the attacker was never shown"
     assert "attacker evil: 0 of 3 blocks on the honest chain (0%) · hashrate 30%" in shown[-1]
     assert "its persona says: withheld 1" in shown[-1]
+
+
+def test_nodes_are_listed_in_the_plans_order() -> None:
+    names = ["n1", "n2", "n10"]
+    text = screen(progress(heights=dict.fromkeys(names, 1), states=dict.fromkeys(names, "started")))
+    firsts = [ln.split()[0] for ln in text.splitlines() if ln.split()[:1] in (["n2"], ["n10"])]
+    assert firsts == ["n2", "n10"]
