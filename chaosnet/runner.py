@@ -9,6 +9,7 @@ fault that did not happen says nothing about the network under test.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -22,11 +23,13 @@ from chaosnet.assertions.evaluate import AssertionResult, Evidence, evaluate, un
 from chaosnet.backends.base import Backend
 from chaosnet.errors import BackendError, ChaosnetError, HarnessFault, UsageError
 from chaosnet.journal import Journal
+from chaosnet.load.accounting import describe
 from chaosnet.load.generator import LoadGenerator
 from chaosnet.observe.metrics import Metrics
 from chaosnet.observe.observer import NodeView, Observer
 from chaosnet.plan import Plan
 from chaosnet.run.hooks import Progress, RunHooks, call_safely
+from chaosnet.run.live import LiveFeed
 from chaosnet.run.network import Network, Skipped
 from chaosnet.run.results import Outcome, RunSummary, measure
 from chaosnet.run.schedule import Fire, Schedule, TimedOut
@@ -92,6 +95,7 @@ class Runner:
             on_sample=self._on_sample,
             transport=transport,
         )
+        self.live = LiveFeed(plan, self.network, self.journal, backend, transport)
         self.load: LoadGenerator | None = None
         self.phase = "setup"
         self.metrics: Metrics | None = None
@@ -205,7 +209,7 @@ class Runner:
     def _evaluate(self) -> Outcome:
         self._phase("evaluate")
         records = self.journal.records()
-        self.metrics = measure(self.plan, records, self.load)
+        self.metrics = self._measure(records)
         ends = [r for r in records if r["kind"] == "final_state"]
         evidence = Evidence(
             metrics=self.metrics,
@@ -216,7 +220,10 @@ class Runner:
             scenario_end=self.plan.scenario.duration,
             invalid_chains=self.invalid_chains,
         )
-        assertions = evaluate(self.plan.scenario.assertions, evidence)
+        assertions = [
+            _with_load_accounting(a, self.load)
+            for a in evaluate(self.plan.scenario.assertions, evidence)
+        ]
         for a in assertions:
             self.journal.record("assertion", result=a.to_json())
         return Outcome("pass" if all(a.passed for a in assertions) else "fail", None, assertions)
@@ -238,7 +245,7 @@ class Runner:
             started_at=started_at,
             duration_s=self.journal.now(),
             outcome=outcome,
-            metrics=self.metrics or measure(self.plan, records, self.load),
+            metrics=self.metrics or self._measure(records),
             records=records,
             schedule=self.schedule,
             network=self.network,
@@ -289,6 +296,12 @@ class Runner:
 
     # -- helpers --------------------------------------------------------------------------------
 
+    def _measure(self, records: list[dict[str, Any]]) -> Metrics:
+        metrics = measure(self.plan, records, self.load)
+        if self.load is not None:
+            self.load.note_confirmed(metrics.txs_confirmed)
+        return metrics
+
     def _load_targets(self) -> list[str]:
         load = self.plan.scenario.load
         wanted = list(load.targets) if load and load.targets else list(self.plan.honest)
@@ -314,16 +327,13 @@ class Runner:
         }
 
     def _on_sample(self, views: dict[str, NodeView]) -> None:
-        heights = {
-            n: views[n].height if n in views and self.network.is_running(n) else None
-            for n in self.plan.node_names
-        }
-        progress = Progress(
-            elapsed=self.journal.now(),
-            total=self.plan.scenario.duration,
-            heights=heights,
-            faults=self.network.faults_in_force(),
-            pending_assertions=len(self.plan.scenario.assertions),
-            phase=self.phase,
-        )
+        progress = self.live.progress(views, self.phase)
         call_safely(self.journal, self.hooks.on_progress, progress)
+
+
+def _with_load_accounting(result: AssertionResult, load: LoadGenerator | None) -> AssertionResult:
+    """A throughput verdict names the whole path, offered → submitted → confirmed: load the
+    generator could not send must never read as "all submitted transactions confirmed"."""
+    if result.kind != "tps" or load is None:
+        return result
+    return dataclasses.replace(result, detail=describe(load.stats.to_json()))

@@ -1,28 +1,33 @@
 """Transaction load: signed transfers between genesis accounts, paced to a target rate.
 
-Each account is pinned to one target node, so its nonces arrive in order; when that node is down
-the account moves to the next running one. Every loop is bounded by the scheduled count and by
-the end time. Accepted transactions are recorded so TPS counts only what the load submitted.
+The accounts are split between a few lanes (threads); a lane owns its accounts' nonces and sends
+everything of theirs due within the next BATCH_TICK as one batch to the lane's node (see
+`submit.py`), over one keep-alive connection. When that node is down the lane moves to the next
+running one; a node that refuses an account's next transaction (it lost earlier ones in a crash)
+gets that account's nonce re-read. Every loop is bounded by the offered count and by the end time
+plus LATE_CUTOFF; what is still unsent then stays unsent, and `LoadStats` says so. Accepted
+transactions are recorded so TPS counts only what the load submitted.
 """
 
 from __future__ import annotations
 
-import math
 import threading
-import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import httpx
 
 from chaosnet.backends.base import Backend
 from chaosnet.journal import Journal
+from chaosnet.load.accounting import LATE_AFTER, LoadStats
+from chaosnet.load.submit import MAX_BATCH, Answer, Submitter
 from chaosnet.scenario.model import Load, LoadPattern
 from reference_node.core.keys import account_address, account_key
-from reference_node.core.tx import make_transfer
+from reference_node.core.tx import Transaction
 
-TPS_PER_WORKER = 8  # a blocking client waits on a busy node: concurrency hides that latency
-MAX_WORKERS = 16
+MAX_LANES = 8  # threads sending; batching, not concurrency, is what carries the rate
+BATCH_TICK = 0.1  # a lane sends, as one batch, what is due within this many seconds
+LATE_CUTOFF = 5.0  # seconds after the load window when a lane gives up what it has left
 
 
 def send_offsets(load: Load, duration: float) -> list[float]:
@@ -38,16 +43,7 @@ def send_offsets(load: Load, duration: float) -> list[float]:
     return [k / load.tps for k in range(total)]
 
 
-@dataclass
-class LoadStats:
-    scheduled: int = 0
-    submitted: int = 0
-    rejected: int = 0
-    unreachable: int = 0
-    late: int = 0  # sent more than a second after their planned time: the load fell behind
-
-    def to_json(self) -> dict[str, int]:
-        return dict(vars(self))
+Due = tuple[int, float]  # (account, run time at which its transaction is due)
 
 
 class LoadGenerator:
@@ -70,8 +66,9 @@ class LoadGenerator:
         self.txids: set[str] = set()
         self._keys = [account_key(i) for i in range(load.accounts)]
         self._addresses = [account_address(i) for i in range(load.accounts)]
+        self._account_of = {address: i for i, address in enumerate(self._addresses)}
         self._nonces = [0] * load.accounts
-        self._lock = threading.Lock()
+        self._txids_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -81,18 +78,17 @@ class LoadGenerator:
 
     def start(self) -> None:
         offsets = send_offsets(self.load, self.duration)
-        self.stats.scheduled = len(offsets)
-        wanted = max(1, math.ceil(self.load.tps / TPS_PER_WORKER))
-        workers = min(MAX_WORKERS, wanted, len(self._keys))
-        for w in range(workers):
-            accounts = list(range(w, len(self._keys), workers))
-            mine = [
-                (accounts[(k // workers) % len(accounts)], off)
+        self.stats.offered = len(offsets)
+        lanes = min(MAX_LANES, len(self._keys), max(1, len(self.targets())))
+        for lane in range(lanes):
+            accounts = list(range(lane, len(self._keys), lanes))
+            mine = deque(
+                (accounts[(k // lanes) % len(accounts)], self.load.start + off)
                 for k, off in enumerate(offsets)
-                if k % workers == w
-            ]
+                if k % lanes == lane
+            )
             thread = threading.Thread(
-                target=self._work, args=(mine,), name=f"load-{w}", daemon=True
+                target=self._lane, args=(lane, mine), name=f"load-{lane}", daemon=True
             )
             self._threads.append(thread)
             thread.start()
@@ -102,51 +98,71 @@ class LoadGenerator:
         for thread in self._threads:
             thread.join(timeout=10)
 
-    def _work(self, schedule: list[tuple[int, float]]) -> None:
-        """Send `(account, offset)` pairs in order; one worker owns its accounts' nonces."""
-        deadline = self.load.start + self.duration + 5.0
+    def note_confirmed(self, confirmed: int) -> None:
+        """How many submitted transactions the final chain holds (known only after the run)."""
+        self.stats.confirmed = confirmed
+
+    def _lane(self, lane: int, schedule: deque[Due]) -> None:
+        """Send `schedule` in order, a tick's worth at a time; this lane owns its accounts."""
+        deadline = self.window[1] + LATE_CUTOFF
         with httpx.Client(
             timeout=httpx.Timeout(2.0, connect=1.0), transport=self.transport
         ) as client:
-            for account, offset in schedule:
-                due = self.load.start + offset
-                delay = due - self.journal.now()
-                if delay > 0 and self._stop.wait(delay):
+            submitter = Submitter(client, self._stop.is_set)
+            while schedule:
+                wait = schedule[0][1] - BATCH_TICK - self.journal.now()
+                if self._stop.wait(max(wait, 0.0)):
                     return
-                if delay < -1.0:
-                    with self._lock:
-                        self.stats.late += 1
-                if self._stop.is_set() or self.journal.now() > deadline:
+                now = self.journal.now()
+                if now > deadline:
                     return
-                self._send(client, account)
+                due: list[Due] = []
+                while schedule and schedule[0][1] <= now + BATCH_TICK and len(due) < MAX_BATCH:
+                    due.append(schedule.popleft())
+                self.stats.add(late=sum(1 for _, at in due if now - at > LATE_AFTER))
+                self._send(submitter, lane, [account for account, _ in due])
+                self._stop.wait(BATCH_TICK)  # let the next batch gather
 
-    def _send(self, client: httpx.Client, account: int) -> None:
+    def _send(self, submitter: Submitter, lane: int, accounts: list[int]) -> None:
+        """One batch to the lane's node, or the next running one when that does not answer."""
+        txs = self._sign(accounts)
         running = self.targets()
-        if not running:
-            self.stats.unreachable += 1
-            return
-        recipient = self._addresses[(account + 1) % len(self._addresses)]
-        tx = make_transfer(self._keys[account], recipient, 1, 1, self._nonces[account])
-        body = tx.to_json()
         for attempt in range(len(running)):
-            node = running[(account + attempt) % len(running)]
+            node = running[(lane + attempt) % len(running)]
             try:
-                answer = client.post(f"{self.backend.endpoint(node).url}/tx", json=body)
+                answer = submitter.submit(self.backend.endpoint(node).url, txs)
             except httpx.HTTPError:
                 continue
-            if answer.status_code == 202:
-                with self._lock:
-                    self._nonces[account] += 1
-                    self.stats.submitted += 1
-                    self.txids.add(str(answer.json()["txid"]))
-                return
-            with self._lock:
-                self.stats.rejected += 1
-            if "nonce-gap" in answer.text:  # the node lost earlier txs of ours (a crash)
-                self._resync_nonce(client, node, account)
+            self._settle(submitter, node, answer)
             return
-        with self._lock:
-            self.stats.unreachable += 1
+        self.stats.add(unreachable=len(txs))
+
+    def _sign(self, accounts: list[int]) -> list[Transaction]:
+        """One signed transfer per entry, each account's nonces in order from its next one."""
+        txs: list[Transaction] = []
+        next_nonce: dict[int, int] = {}
+        for account in accounts:
+            nonce = next_nonce.get(account, self._nonces[account])
+            next_nonce[account] = nonce + 1
+            recipient = self._addresses[(account + 1) % len(self._addresses)]
+            unsigned = Transaction(self._addresses[account], recipient, 1, 1, nonce, "")
+            signature = self._keys[account].sign(unsigned.signing_bytes()).hex()
+            txs.append(Transaction(unsigned.sender, recipient, 1, 1, nonce, signature))
+        return txs
+
+    def _settle(self, submitter: Submitter, node: str, answer: Answer) -> None:
+        """Count the answer, move each account past its accepted nonces, re-read the nonce of
+        an account whose next transaction the node refused."""
+        with self._txids_lock:
+            self.txids.update(answer.accepted)
+        self.stats.add(submitted=len(answer.accepted), rejected=len(answer.refused))
+        for tx in answer.accepted.values():
+            account = self._account_of[tx.sender]
+            self._nonces[account] = max(self._nonces[account], tx.nonce + 1)
+        for tx in answer.refused:
+            account = self._account_of[tx.sender]
+            if tx.nonce == self._nonces[account]:
+                self._resync_nonce(submitter.client, node, account)
 
     def _resync_nonce(self, client: httpx.Client, node: str, account: int) -> None:
         """Take the node's confirmed next nonce: what it expects after losing our pending txs."""
@@ -154,17 +170,6 @@ class LoadGenerator:
             info = client.get(
                 f"{self.backend.endpoint(node).url}/balance/{self._addresses[account]}"
             ).json()
-            with self._lock:
-                self._nonces[account] = max(int(info["nonce"]), 0)
+            self._nonces[account] = max(int(info["nonce"]), 0)
         except (httpx.HTTPError, ValueError, KeyError):
             pass
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.2) -> bool:
-    """Poll `predicate` until it holds or `timeout` seconds pass."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()

@@ -9,17 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from chaosnet.load.accounting import describe, kept_up
 from chaosnet.plan import Plan, describe_trigger
 from chaosnet.runner import Progress, RunHooks
 
 
 class LiveProgress(RunHooks):
-    """elapsed / total, each node's height, the faults in force, the assertions pending."""
+    """The live view on a terminal (see `render_progress`); plain lines when piped."""
 
     def __init__(self, console: Console, plan: Plan) -> None:
         self.console = console
@@ -40,7 +41,7 @@ class LiveProgress(RunHooks):
     def on_phase(self, phase: str) -> None:
         self.phase = phase
         if not self.console.is_terminal:
-            self.console.print(f"[dim]phase:[/] {phase}")
+            self.console.print(f"phase: {phase}", markup=False, highlight=False)
         self._render()
 
     def on_progress(self, progress: Progress) -> None:
@@ -59,22 +60,69 @@ class LiveProgress(RunHooks):
     def _render(self) -> None:
         if not self.console.is_terminal:
             return
-        p = self.last
         head = Text(f"{self.plan.scenario.name} — {self.phase}", style="bold")
-        if p is None:
+        if self.last is None:
             self.live.update(head)
-            return
-        width = 30
-        done = min(1.0, p.elapsed / p.total) if p.total else 1.0
-        bar = "█" * int(done * width) + "░" * (width - int(done * width))
-        clock = Text(f"{bar} {p.elapsed:5.1f}s / {p.total:.0f}s")
-        heights = Table.grid(padding=(0, 2))
-        cells = [f"{name}: {'down' if h is None else h}" for name, h in sorted(p.heights.items())]
-        for i in range(0, len(cells), 6):
-            heights.add_row(*cells[i : i + 6])
-        faults = Text("faults: " + (", ".join(p.faults) if p.faults else "none"))
-        pending = Text(f"assertions pending: {p.pending_assertions}", style="dim")
-        self.live.update(Group(head, clock, heights, faults, pending))
+        else:
+            self.live.update(Group(head, render_progress(self.last)))
+
+
+# what a node's last `node_state` means to someone watching
+STATE_WORDS = {
+    "started": "up",
+    "restarted": "up",
+    "resumed": "up",
+    "joined": "up",
+    "attack started": "up",
+    "crashed": "down (crashed)",
+    "paused": "paused",
+    "stopped": "down (left)",
+    "attack stopped": "down (attack stopped)",
+}
+
+
+def node_state(p: Progress, node: str) -> str:
+    """`up`, `slowed`, `paused`, `down (crashed)`, `down (left)`, `not started`…"""
+    state = p.states.get(node)
+    if state is None:
+        return "not started"
+    word = STATE_WORDS.get(state, state)
+    return "slowed" if word == "up" and node in p.slowed else word
+
+
+def render_progress(p: Progress) -> Group:
+    """Progress bar, one row per node (height, state, partition side), the partition, other
+    faults, the latest reorgs, attackers' shares so far and the assertions pending."""
+    width = 30
+    done = min(1.0, p.elapsed / p.total) if p.total else 1.0
+    bar = "█" * int(done * width) + "░" * (width - int(done * width))
+    side_of = {n: f"side {i + 1}" for i, side in enumerate(p.sides) for n in side}
+    nodes = Table.grid(padding=(0, 2))
+    nodes.add_row(*(Text(h, style="dim") for h in ("node", "height", "state", "side")))
+    for name, height in p.heights.items():  # in the plan's order: n2 before n10
+        shown = "-" if height is None else str(height)
+        nodes.add_row(name, shown, node_state(p, name), side_of.get(name, ""))
+    lines: list[RenderableType] = [Text(f"{bar} {p.elapsed:5.1f}s / {p.total:.0f}s"), nodes]
+    if p.partition:
+        sides = " | ".join(",".join(side) for side in p.sides) if p.sides else p.partition
+        lines.append(Text(f"partition: {sides}"))
+    links = [f for f in p.faults if f != p.partition and f.split(" ")[0] not in p.heights]
+    lines.append(Text("link faults: " + (", ".join(links) if links else "none")))
+    reorgs = [f"{r.t:.1f}s {r.node} depth {r.depth}" for r in sorted(p.reorgs, key=lambda r: r.t)]
+    lines.append(Text("reorgs: " + (" · ".join(reorgs) if reorgs else "none yet")))
+    for a in p.attackers:
+        share = f" ({a.share:.0%})" if a.share is not None else ""
+        lines.append(
+            Text(
+                f"attacker {a.name}: {a.blocks} of {a.chain} blocks on the honest chain{share}"
+                f" · hashrate {a.hashrate:.0%}"
+            )
+        )
+        if a.persona:
+            said = ", ".join(f"{k} {v}" for k, v in a.persona.items())
+            lines.append(Text(f"  its persona says: {said}", style="dim"))
+    lines.append(Text(f"assertions pending: {p.pending_assertions}", style="dim"))
+    return Group(*lines)
 
 
 def print_plan(console: Console, plan: Plan) -> None:
@@ -134,6 +182,8 @@ def print_verdict(
         f"(max depth {reorgs.get('max_depth')})",
         highlight=False,
     )
+    if m.get("load"):
+        print_load(console, m["load"])
     for node, lines in (log_tails or {}).items():
         console.print(f"[bold]--- last lines of {node} ---[/]")
         for line in lines[-8:]:
@@ -141,3 +191,16 @@ def print_verdict(
     if results.get("error"):
         console.print(Text("error: ", style="red") + Text(results["error"]))  # not markup
     console.print(f"run directory: {run_dir}")
+
+
+def print_load(console: Console, counts: dict[str, int]) -> None:
+    """Offered, submitted and confirmed side by side; a generator that fell behind is named."""
+    console.print(Text("load: " + describe(counts)))
+    if not kept_up(counts):
+        console.print(
+            Text(
+                "the load generator did not keep up: the network was not tested at the offered "
+                "rate (see `late` and `never sent`)",
+                style="yellow",
+            )
+        )

@@ -88,6 +88,27 @@ class Network:
         slow = [f"{n} slow" for n in sorted(list(self.slowed))]
         return [*list(self._labels.values()), *slow, *down]
 
+    def partition_label(self) -> str | None:
+        return self._labels.get("partition")
+
+    def partition_sides(self) -> list[list[str]]:
+        """For the progress display: groups of nodes that still reach each other, when the cut
+        links split the network into such groups (explicit groups, halves, one node isolated);
+        [] when nothing is cut or no clean sides exist (a ring, halves joined by a bridge)."""
+        cut = set(self.cut)
+        if not cut:
+            return []
+        sides: list[list[str]] = []
+        for node in self.plan.node_names:
+            reached = [s for s in sides if any(not _cut_between(cut, node, o) for o in s)]
+            if not reached:
+                sides.append([node])
+            elif len(reached) == 1 and not any(_cut_between(cut, node, o) for o in reached[0]):
+                reached[0].append(node)
+            else:
+                return []  # it reaches part of a side, or two sides: no clean sides
+        return sides if len(sides) > 1 else []
+
     # -- before the timeline ----------------------------------------------------------------
 
     def start_all(self) -> None:
@@ -292,6 +313,10 @@ _HANDLERS: dict[type, Callable[[Network, Any], FollowUp | None]] = {
     Chaos: Network._anchor,
     Wait: Network._anchor,
 }
+
+
+def _cut_between(cut: set[Pair], a: str, b: str) -> bool:
+    return (a, b) in cut or (b, a) in cut
 
 
 def describe_fault(fault: LinkFault) -> str:
