@@ -57,6 +57,8 @@ class NodeConfig:
     reward: int = 50
     prune: int | None = None
     max_peers: int = 32
+    eclipse_defence: bool = True
+    """Topology neighbours (--peers/--bootstrap) always keep a slot; off: first come, first served."""
     persona: str = "honest"
     persona_args: dict[str, str] = field(default_factory=dict)
 

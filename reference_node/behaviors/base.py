@@ -74,6 +74,10 @@ class PeerInfo(Protocol):
     def dial(self) -> str: ...
 
     @property
+    def address(self) -> str:
+        """What the peer advertises."""
+
+    @property
     def height(self) -> int: ...
 
 
@@ -200,6 +204,10 @@ class Persona:
 
     def relay_block(self, block: Block, peer_id: str) -> bool:
         """Send `block` to this peer?"""
+        return True
+
+    def serves_chain_to(self, peer_id: str | None) -> bool:
+        """Answer this caller's header and block requests? An eclipser stonewalls its victim."""
         return True
 
     def relay_tx(self, tx: Transaction, peer_id: str) -> bool:
