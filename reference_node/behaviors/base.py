@@ -63,6 +63,12 @@ class OwnNode(Protocol):
     def tx_height(self, txid: str) -> int | None:
         """The height of the active-chain block holding `txid`, None when unconfirmed."""
 
+    def keep_private(self, state: dict[str, Any]) -> None:
+        """Persist the persona's private state (JSON), so a restart of the attacker keeps it."""
+
+    def kept_private(self) -> dict[str, Any] | None:
+        """What `keep_private` last saved for this persona, None when nothing usable was."""
+
 
 class PeerInfo(Protocol):
     """A connected peer: who it is, where we send to reach it, how high it claims to be."""
@@ -186,6 +192,9 @@ class Persona:
 
     async def run(self) -> None:
         """Background work for the node's lifetime (cancelled at shutdown); honest: none."""
+
+    async def close(self) -> None:
+        """Last words at a graceful shutdown, while the network is still up; honest: none."""
 
     def stats(self) -> Stats:
         """Counters shown in `/status` as `persona_stats`."""

@@ -9,6 +9,7 @@ Then it starts over from its new tip. Each release is logged with the depth it f
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from ..core.chain import Entry
 from .base import Stats
@@ -35,17 +36,40 @@ class MajorityReorg(PrivateChain):
             "fork_height": -1 if self.base is None else self.base.height,
         }
 
+    def saved_extra(self) -> dict[str, Any]:
+        return {
+            "base": None if self.base is None else self.base.hash,
+            "releases": self.releases,
+            "max_reorg_depth": self.max_depth,
+        }
+
+    def restore_extra(self, state: dict[str, Any]) -> None:
+        base = state.get("base")
+        self.base = self.node.chain.get(base) if isinstance(base, str) else None
+        if self.base is None:
+            self.withheld.clear()
+            self.branch = None
+        releases, depth = state.get("releases"), state.get("max_reorg_depth")
+        self.releases = releases if isinstance(releases, int) else 0
+        self.max_depth = depth if isinstance(depth, int) else 0
+
     async def attack(self) -> None:
+        if self.base is None:
+            await self._fork()
+        await super().attack()
+
+    async def _fork(self) -> None:
+        """Wait until in sync (and at `fork_at`), then start the private chain there."""
         chain = self.node.chain
         while not self.synced() or chain.height < self.fork_at:
             await asyncio.sleep(0.5)
         self.base = self.branch = chain.active[self.fork_at] if self.fork_at >= 0 else chain.tip
+        self.save()
         self.say(
             "mining privately from height %d until %d blocks ahead",
             self.base.height,
             self.target_lead,
         )
-        await super().attack()
 
     def on_private_block(self) -> None:
         self.react()
@@ -66,3 +90,4 @@ class MajorityReorg(PrivateChain):
             depth,
         )
         self.base = self.branch = self.node.chain.tip
+        self.save()
