@@ -118,3 +118,24 @@ def test_a_private_chain_survives_a_crash_of_the_attacker(spawn, wait):
         20,
         "the blocks withheld before the crash on n1's chain",
     )
+
+
+def test_a_double_spend_attempt_goes_on_after_the_attacker_restarts(spawn, wait):
+    """The payment, its conflict and the private blocks come back: the victim loses the payment."""
+    n1 = spawn("n1", *miner(0.2))
+    mallory = spawn(
+        "mallory",
+        *miner(0.8),
+        *persona("double-spend", victim="n1", confirmations=3, attempts=1),
+        *peers(n1),
+    )
+    wait(lambda: stats(mallory)["withheld"] >= 1, 30, "a private block with the conflict")
+    mallory.kill()
+    mallory.start()
+    s = stats(mallory)
+    assert s["attempts"] == 1 and s["withheld"] >= 1 and s["conflict"], s
+    wait(lambda: stats(mallory)["succeeded"] == 1, 45, "the double spend after the restart")
+    wait(
+        lambda: _tx(n1, s["conflict"]).json().get("confirmations", 0) >= 1, 20, "the conflict on n1"
+    )
+    assert _tx(n1, s["payment"]).status_code == 404, "the victim's payment is gone"
