@@ -207,6 +207,11 @@ class Persona:
         """The unsolved block to mine; an attacker may swap parent, transactions or miner."""
         return block
 
+    def mining_parent(self) -> str | None:
+        """The block `template` builds on when it is not the tip (None: the tip). The miner
+        starts over when this moves, as it does when the tip moves."""
+        return None
+
     def publish_mined(self, block: Block) -> bool:
         """Announce a block this node just mined? A selfish miner withholds it."""
         return True

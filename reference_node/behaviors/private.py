@@ -132,6 +132,9 @@ class PrivateChain(Persona):
             node.chain, self.branch, self.private_txs(), node.miner_address, block.header.timestamp
         )
 
+    def mining_parent(self) -> str | None:
+        return None if self.branch is None else self.branch.hash
+
     def publish_mined(self, block: Block) -> bool:
         if self.branch is None or block.header.prev != self.branch.hash:
             return True
