@@ -74,10 +74,20 @@ class MajorityReorg(PrivateChain):
     def on_private_block(self) -> None:
         self.react()
 
+    async def close(self) -> None:
+        """A graceful stop (`attack: stop`) releases a lead of any size: it wins as it stands."""
+        if self.withheld and self.base is not None and self.lead() >= 1:
+            self.say("stopping with a lead of %d: releasing now", self.lead())
+            self._release_all()
+        await super().close()
+
     def react(self) -> None:
         assert self.branch is not None and self.base is not None
-        if not self.withheld or self.lead() < self.target_lead:
-            return
+        if self.withheld and self.lead() >= self.target_lead:
+            self._release_all()
+
+    def _release_all(self) -> None:
+        assert self.base is not None
         depth = self.node.chain.height - self.base.height
         lead = self.lead()
         released = self.release(len(self.withheld))
