@@ -3,7 +3,8 @@
     build:  persona → store → node → peer client → peer manager → relay → wire → persona.bind
             → miner → HTTP app
     start:  peer manager loops → miner → persona's own loop
-    stop:   persona → miner → peer manager (and its client) → wire → store
+    stop:   persona's loop → miner → persona's last words → peer manager (and its client) → wire
+            → store
 
 Nothing else constructs or connects these parts: the node does not pick its persona, the peer
 manager does not install itself as the node's relay, the API does not start loops. Time and the
@@ -70,6 +71,7 @@ class NodeApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._persona_task
         await self.miner.stop()
+        await self.persona.close()
         await self.peers.stop()
         await self.wire.close()
         self.store.close()

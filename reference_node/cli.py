@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reward", type=int, default=50, help="coinbase reward per block")
     p.add_argument("--prune", type=int, help="keep only the last N block bodies")
     p.add_argument("--max-peers", type=int, default=32)
+    p.add_argument(
+        "--eclipse-defence",
+        choices=("on", "off"),
+        default="on",
+        help="on: --peers/--bootstrap neighbours keep reserved slots beyond --max-peers",
+    )
     p.add_argument("--persona", default="honest", help=f"one of: {', '.join(sorted(PERSONAS))}")
     p.add_argument(
         "--persona-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE"
@@ -128,6 +134,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         reward=args.reward,
         prune=args.prune,
         max_peers=args.max_peers,
+        eclipse_defence=args.eclipse_defence == "on",
         persona=args.persona,
         persona_args=persona_args,
     )

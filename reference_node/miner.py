@@ -52,16 +52,21 @@ class Miner:
             self._publish(block)
 
     async def _mine_one(self) -> Block:
-        """Grind a block on the current tip, starting over when the tip or the mempool moves."""
+        """Grind a block on the current tip (or the persona's private branch), starting over when
+        either moves or the template gets old (the mempool moves too)."""
         loop = asyncio.get_running_loop()
         node = self.node
         while True:
             template = self.persona.template(
                 build_template(node.chain, node.mempool, node.miner_address, node.now_ms())
             )
-            tip, built = node.chain.tip, loop.time()
+            tip, parent, built = node.chain.tip, self.persona.mining_parent(), loop.time()
             nonce = 0
-            while node.chain.tip is tip and loop.time() - built < TEMPLATE_MAX_AGE:
+            while (
+                node.chain.tip is tip
+                and self.persona.mining_parent() == parent
+                and loop.time() - built < TEMPLATE_MAX_AGE
+            ):
                 header = await loop.run_in_executor(None, grind, template.header, nonce, CHUNK)
                 if header is not None:
                     return Block(header, template.txs)

@@ -12,11 +12,14 @@ that wires a node together), so a simulator can build the same node on a fake cl
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .behaviors.base import Persona
@@ -33,6 +36,9 @@ from .metrics import Metrics
 from .store import Store
 
 log = logging.getLogger("reference_node")
+
+PERSONA_STATE_FILE = "persona-state.json"
+"""A persona's private state (withheld blocks) beside the chain database, so a restart keeps it."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class NodeConfig:
     reward: int = 50
     prune: int | None = None
     max_peers: int = 32
+    eclipse_defence: bool = True
+    """Topology neighbours (--peers/--bootstrap) always keep a slot; off: first come, first served."""
     persona: str = "honest"
     persona_args: dict[str, str] = field(default_factory=dict)
 
@@ -137,6 +145,31 @@ class Node:
         """The height of the active-chain block holding `txid`; None when it is in none."""
         location = self.store.tx_location(txid)
         return None if location is None else location[1]
+
+    def keep_private(self, state: dict[str, Any]) -> None:
+        """Persist a persona's private state, replacing the last one whole (a crash leaves the
+        old file or the new one, never half of either)."""
+        path = self.config.data_dir / PERSONA_STATE_FILE
+        partial = path.with_suffix(".partial")
+        with partial.open("w") as file:
+            json.dump({"persona": self.persona.name, **state}, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, path)
+
+    def kept_private(self) -> dict[str, Any] | None:
+        """The state `keep_private` last saved for this persona; None when there is none usable."""
+        path = self.config.data_dir / PERSONA_STATE_FILE
+        try:
+            state = json.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable %s: %s", path, exc)
+            return None
+        if not isinstance(state, dict) or state.get("persona") != self.persona.name:
+            return None
+        return state
 
     # -- inputs ----------------------------------------------------------------------------
 

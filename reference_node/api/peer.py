@@ -107,7 +107,7 @@ def peer_router(node: Node, peers: PeerManager) -> APIRouter:
         return answer
 
     @router.post("/getheaders", openapi_extra=schemas.body(schemas.GETHEADERS))
-    async def getheaders(request: Request) -> dict[str, Any]:
+    async def getheaders(request: Request, caller: str | None = PeerId) -> dict[str, Any]:
         body = await read_json(request)
         locator = field(body, "locator")
         count = body.get("count", MAX_HEADERS)
@@ -115,11 +115,13 @@ def peer_router(node: Node, peers: PeerManager) -> APIRouter:
             raise_decode(f"locator must be a list of at most {schemas.MAX_LOCATOR} block hashes")
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_HEADERS:
             raise_decode(f"count must be an integer 1..{MAX_HEADERS}")
+        if not node.persona.serves_chain_to(caller):
+            return {"headers": []}
         found = node.chain.headers_after((h for h in locator if isinstance(h, str)), count)
         return {"headers": [h.to_json() for h in found]}
 
     @router.post("/getblocks", openapi_extra=schemas.body(schemas.GETBLOCKS))
-    async def getblocks(request: Request) -> dict[str, Any]:
+    async def getblocks(request: Request, caller: str | None = PeerId) -> dict[str, Any]:
         hashes = field(await read_json(request), "hashes")
         if not isinstance(hashes, list) or len(hashes) > schemas.MAX_BLOCKS_PER_ANSWER:
             raise_decode(
@@ -127,7 +129,7 @@ def peer_router(node: Node, peers: PeerManager) -> APIRouter:
             )
         blocks: list[dict[str, Any]] = []
         missing: list[str] = []
-        budget = BLOCK_ANSWER_BUDGET
+        budget = BLOCK_ANSWER_BUDGET if node.persona.serves_chain_to(caller) else 0
         for block_hash in hashes:
             block = node.block_body(block_hash) if isinstance(block_hash, str) else None
             if block is None or budget <= 0:

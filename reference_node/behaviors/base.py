@@ -63,6 +63,12 @@ class OwnNode(Protocol):
     def tx_height(self, txid: str) -> int | None:
         """The height of the active-chain block holding `txid`, None when unconfirmed."""
 
+    def keep_private(self, state: dict[str, Any]) -> None:
+        """Persist the persona's private state (JSON), so a restart of the attacker keeps it."""
+
+    def kept_private(self) -> dict[str, Any] | None:
+        """What `keep_private` last saved for this persona, None when nothing usable was."""
+
 
 class PeerInfo(Protocol):
     """A connected peer: who it is, where we send to reach it, how high it claims to be."""
@@ -72,6 +78,10 @@ class PeerInfo(Protocol):
 
     @property
     def dial(self) -> str: ...
+
+    @property
+    def address(self) -> str:
+        """What the peer advertises."""
 
     @property
     def height(self) -> int: ...
@@ -183,6 +193,9 @@ class Persona:
     async def run(self) -> None:
         """Background work for the node's lifetime (cancelled at shutdown); honest: none."""
 
+    async def close(self) -> None:
+        """Last words at a graceful shutdown, while the network is still up; honest: none."""
+
     def stats(self) -> Stats:
         """Counters shown in `/status` as `persona_stats`."""
         return {}
@@ -194,12 +207,21 @@ class Persona:
         """The unsolved block to mine; an attacker may swap parent, transactions or miner."""
         return block
 
+    def mining_parent(self) -> str | None:
+        """The block `template` builds on when it is not the tip (None: the tip). The miner
+        starts over when this moves, as it does when the tip moves."""
+        return None
+
     def publish_mined(self, block: Block) -> bool:
         """Announce a block this node just mined? A selfish miner withholds it."""
         return True
 
     def relay_block(self, block: Block, peer_id: str) -> bool:
         """Send `block` to this peer?"""
+        return True
+
+    def serves_chain_to(self, peer_id: str | None) -> bool:
+        """Answer this caller's header and block requests? An eclipser stonewalls its victim."""
         return True
 
     def relay_tx(self, tx: Transaction, peer_id: str) -> bool:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 from ..core.chain import Entry
-from ..core.errors import InvalidTx
+from ..core.errors import InvalidTx, ValidationError
 from ..core.keys import account_key, address_of, miner_key
 from ..core.tx import Transaction, make_transfer
 from .base import PersonaError, Stats
@@ -61,12 +62,40 @@ class DoubleSpend(PrivateChain):
         }
 
     async def attack(self) -> None:
-        while not self.attempts or self.started < self.attempts:
-            while not self.synced() or not self._pay():
-                await asyncio.sleep(0.5)
+        while not self.attempts or self.started < self.attempts or self.branch is not None:
+            if self.branch is None:  # else an attempt restored from before a restart goes on
+                while not self.synced() or not self._pay():
+                    await asyncio.sleep(0.5)
             self._done.clear()
             await self._done.wait()
             await asyncio.sleep(1.0)
+
+    def saved_extra(self) -> dict[str, Any]:
+        return {
+            "payment": None if self.payment is None else self.payment.to_json(),
+            "conflict": None if self.conflict is None else self.conflict.to_json(),
+            "base": None if self.base is None else self.base.hash,
+            "started": self.started,
+            "succeeded": self.succeeded,
+            "gave_up": self.gave_up,
+        }
+
+    def restore_extra(self, state: dict[str, Any]) -> None:
+        try:
+            self.payment = Transaction.from_json(state["payment"]) if state["payment"] else None
+            self.conflict = Transaction.from_json(state["conflict"]) if state["conflict"] else None
+            self.started, self.succeeded, self.gave_up = (
+                int(state["started"]),
+                int(state["succeeded"]),
+                int(state["gave_up"]),
+            )
+        except (KeyError, TypeError, ValueError, ValidationError) as exc:
+            self.say("ignoring a saved attempt that does not parse: %s", exc)
+        base = state.get("base")
+        self.base = self.node.chain.get(base) if isinstance(base, str) else None
+        if self.base is None or self.conflict is None:
+            self.withheld.clear()
+            self.branch = None
 
     def _pay(self) -> bool:
         """Start an attempt: broadcast the payment, fork privately at the current tip."""
@@ -90,6 +119,7 @@ class DoubleSpend(PrivateChain):
         self.started += 1
         self.payment, self.conflict = payment, conflict
         self.base = self.branch = node.chain.tip
+        self.save()
         self.say(
             "attempt %d: paid %s %d coins (tx %s, account %d nonce %d); mining a private chain "
             "from height %d with the conflicting tx %s",
@@ -156,4 +186,5 @@ class DoubleSpend(PrivateChain):
     def _finish(self) -> None:
         self.withheld.clear()
         self.branch = None
+        self.save()
         self._done.set()

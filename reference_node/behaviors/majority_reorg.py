@@ -9,6 +9,7 @@ Then it starts over from its new tip. Each release is logged with the depth it f
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from ..core.chain import Entry
 from .base import Stats
@@ -35,25 +36,58 @@ class MajorityReorg(PrivateChain):
             "fork_height": -1 if self.base is None else self.base.height,
         }
 
+    def saved_extra(self) -> dict[str, Any]:
+        return {
+            "base": None if self.base is None else self.base.hash,
+            "releases": self.releases,
+            "max_reorg_depth": self.max_depth,
+        }
+
+    def restore_extra(self, state: dict[str, Any]) -> None:
+        base = state.get("base")
+        self.base = self.node.chain.get(base) if isinstance(base, str) else None
+        if self.base is None:
+            self.withheld.clear()
+            self.branch = None
+        releases, depth = state.get("releases"), state.get("max_reorg_depth")
+        self.releases = releases if isinstance(releases, int) else 0
+        self.max_depth = depth if isinstance(depth, int) else 0
+
     async def attack(self) -> None:
+        if self.base is None:
+            await self._fork()
+        await super().attack()
+
+    async def _fork(self) -> None:
+        """Wait until in sync (and at `fork_at`), then start the private chain there."""
         chain = self.node.chain
         while not self.synced() or chain.height < self.fork_at:
             await asyncio.sleep(0.5)
         self.base = self.branch = chain.active[self.fork_at] if self.fork_at >= 0 else chain.tip
+        self.save()
         self.say(
             "mining privately from height %d until %d blocks ahead",
             self.base.height,
             self.target_lead,
         )
-        await super().attack()
 
     def on_private_block(self) -> None:
         self.react()
 
+    async def close(self) -> None:
+        """A graceful stop (`attack: stop`) releases a lead of any size: it wins as it stands."""
+        if self.withheld and self.base is not None and self.lead() >= 1:
+            self.say("stopping with a lead of %d: releasing now", self.lead())
+            self._release_all()
+        await super().close()
+
     def react(self) -> None:
         assert self.branch is not None and self.base is not None
-        if not self.withheld or self.lead() < self.target_lead:
-            return
+        if self.withheld and self.lead() >= self.target_lead:
+            self._release_all()
+
+    def _release_all(self) -> None:
+        assert self.base is not None
         depth = self.node.chain.height - self.base.height
         lead = self.lead()
         released = self.release(len(self.withheld))
@@ -66,3 +100,4 @@ class MajorityReorg(PrivateChain):
             depth,
         )
         self.base = self.branch = self.node.chain.tip
+        self.save()

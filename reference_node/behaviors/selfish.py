@@ -13,10 +13,14 @@ so the `gamma` argument is accepted and ignored.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.block import Block
 from .base import OwnNode, PeerList, Stats
 from .private import PrivateChain
 from .wire import Wire
+
+COUNTERS = ("ties", "ties_won", "overrides", "matches", "abandoned")
 
 
 class Selfish(PrivateChain):
@@ -34,7 +38,25 @@ class Selfish(PrivateChain):
 
     def bind(self, node: OwnNode, peers: PeerList, wire: Wire) -> None:
         super().bind(node, peers, wire)
-        self.branch = node.chain.tip
+        if self.branch is None:
+            self.branch = node.chain.tip
+
+    def saved_extra(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in COUNTERS}
+
+    def restore_extra(self, state: dict[str, Any]) -> None:
+        for key in COUNTERS:
+            value = state.get(key)
+            if isinstance(value, int):
+                setattr(self, key, value)
+
+    async def close(self) -> None:
+        """A graceful stop cashes in a lead: published now, the private chain is the longest, as
+        it would have become later; a crash keeps it for the restart instead (see `private`)."""
+        if self.withheld and self.lead() >= 1:
+            self.say("stopping with a lead of %d: publishing the private chain", self.lead())
+            self.release(len(self.withheld))
+        await super().close()
 
     def stats(self) -> Stats:
         return {

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 from .base import Persona, Stats
 from .identities import Identities
@@ -44,7 +46,7 @@ class Sybil(Persona):
     async def run(self) -> None:
         node = self.node
         identities = Identities(node.node_id, self.count)
-        await identities.open(node.host, host_of(node.address))
+        await identities.open(node.host, host_of(node.address), self.stale_hello())
         self.say("opened %d identities at %s ...", self.count, identities.addresses[0])
         try:
             while True:
@@ -71,6 +73,10 @@ class Sybil(Persona):
             answers[UNREACHABLE],
             len(identities.addresses),
         )
+
+    def stale_hello(self) -> Callable[[], dict[str, Any]] | None:
+        """None: the identities hang up on whatever is sent to them (see `identities`)."""
+        return None
 
     def targets(self) -> list[str]:
         """Every peer of ours (dial addresses)."""

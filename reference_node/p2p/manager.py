@@ -3,7 +3,8 @@
 Four background tasks keep a node in the network whatever the links do:
   * connect: dial known addresses (through the dial map), retrying failures within a second; the
     --peers/--bootstrap addresses (the topology neighbours) are always dialled, learned addresses
-    only while we have fewer than TARGET_PEERS;
+    only while we have fewer than TARGET_PEERS (with --eclipse-defence off, neighbours get no
+    reserved slot: a node whose slots are full dials and accepts nobody, see `_reserved`);
   * sync and download (`sync.ChainSync`): every second ask peers for headers after our locator,
     so a node learns the heavier chain of the other side once a partition heals, even if every
     announcement was lost; fetch the missing bodies in batches spread over peers;
@@ -133,7 +134,7 @@ class PeerManager(Relay):
             raise HandshakeRefused(403, "banned")
         fresh = peer.node_id not in self.table.peers
         if fresh:
-            neighbour = self.table.dial_for(peer.address) in self.seeds
+            neighbour = self._reserved(self.table.dial_for(peer.address))
             if len(self.table.peers) >= self.node.config.max_peers and not neighbour:
                 raise HandshakeRefused(429, "peer slots full")
             log.info("peer %s connected (inbound, %s)", peer.node_id, peer.address)
@@ -179,7 +180,7 @@ class PeerManager(Relay):
         peer.dial = dial
         fresh = peer.node_id not in self.table.peers
         if fresh:
-            if len(self.table.peers) >= self.node.config.max_peers and not seed:
+            if len(self.table.peers) >= self.node.config.max_peers and not self._reserved(address):
                 return
             log.info("peer %s connected (outbound via %s)", peer.node_id, dial)
         peer = self.table.connected(peer, via=address)
@@ -211,15 +212,22 @@ class PeerManager(Relay):
         due = [a for a in self.table.due(now) if a.address not in self._dialing]
         due.sort(key=lambda a: (not a.seed, a.next_try))
         room = min(TARGET_PEERS, self.node.config.max_peers) - len(self.table.peers)
-        room -= sum(1 for a in self._dialing if not self.table.addresses[a].seed)
+        room -= sum(1 for a in self._dialing if not self._reserved(a))
         for known in due:
-            if not known.seed:
+            if not self._reserved(known.address):
                 if room <= 0:
                     continue
                 room -= 1
             known.next_try = now + HANDSHAKE_TIMEOUT
             self._dialing.add(known.address)
             self.tasks.spawn(self._connect(known.address))
+
+    def _reserved(self, address: str) -> bool:
+        """Does this address keep a slot of its own? The eclipse defence: addresses we chose
+        ourselves (--peers/--bootstrap) are dialled and accepted whatever fills the other slots,
+        so identities flooding us can never take all of them (Bitcoin Core keeps outbound slots
+        for the same reason). Off, a node full of attacker peers refuses its own neighbours."""
+        return self.node.config.eclipse_defence and address in self.seeds
 
     def _peers_changed(self) -> None:
         self.node.metrics.peers.set(len(self.table.peers))

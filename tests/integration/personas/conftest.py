@@ -35,10 +35,25 @@ def stats(node: NodeProcess) -> dict[str, Any]:
     return dict(node.status()["persona_stats"])
 
 
+def chain_headers(node: NodeProcess) -> list[dict[str, Any]]:
+    """The node's active chain after genesis (headers with their `hash` and `height`)."""
+    return list(node.get("/headers", params={"from": 1, "count": 2000}).json()["headers"])
+
+
 def chain_miners(node: NodeProcess) -> list[str]:
     """The miner of every block of the node's active chain after genesis."""
-    headers = node.get("/headers", params={"from": 1, "count": 2000}).json()["headers"]
-    return [h["miner"] for h in headers]
+    return [h["miner"] for h in chain_headers(node)]
+
+
+def orphaned(node: NodeProcess, miners: set[str]) -> list[str]:
+    """Blocks by `miners` the node took in (`block` events) that its active chain no longer holds."""
+    events = node.get("/events", params={"since": 0}).json()["events"]
+    active = {h["hash"] for h in chain_headers(node)}
+    return [
+        e["hash"]
+        for e in events
+        if e["kind"] == "block" and e["miner"] in miners and e["hash"] not in active
+    ]
 
 
 def peer_ids(node: NodeProcess) -> set[str]:
