@@ -78,8 +78,8 @@ class Eclipse:
 
 @dataclass(frozen=True)
 class Bans:
-    """Per honest node: invalid messages counted during the attack, and seconds from the first
-    one until the attacker's peers left for good (None: never cut off while observed)."""
+    """Per honest node: invalid messages counted during the attack; for each node that counted
+    any, seconds from the first until the attacker's peers left for good (None: never did)."""
 
     invalid_messages: dict[str, int]
     ban_after_s: dict[str, float | None]
@@ -317,7 +317,8 @@ def bans(
         during = [(t, c, holds) for t, c, holds in series if _inside(t, windows)]
         offences = [t for t, c, _ in during if c > baseline]
         invalid[node] = max((c for _, c, _ in during), default=baseline) - baseline
-        ban_after[node] = _cut_off_after(during, offences[0]) if offences else None
+        if offences:
+            ban_after[node] = _cut_off_after(during, offences[0])
     return Bans(invalid, ban_after)
 
 

@@ -17,6 +17,7 @@ def scenario(attacker: str, assertions: str = "[]") -> Scenario:
     """Three honest miners and `eve` with the YAML flow mapping `attacker` (without the name)."""
     return load_scenario_text(
         "apiVersion: chaosnet/v1\nname: t\nduration: 60s\nnodes: {count: 3}\n"
+        "chain: {difficulty: 4, block_interval: 1s}\n"
         f"attackers:\n  - {{name: eve, {attacker}}}\n"
         f"assertions: {assertions}\n"
     )
