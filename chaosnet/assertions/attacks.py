@@ -91,19 +91,17 @@ def _successes(a: Assertion, ev: Evidence, z: int | None) -> tuple[int, int, int
     if not any(r["kind"] == "final_chain" for r in ev.records):
         raise ValueError("no final honest chain to check the payments against")
     chain = Chain.of(ev.records, {})
-    totals = [0, 0, 0]
     only = a.param("attacker")
-    for name, spends in _attacks(ev).double_spends.items():
-        if only is not None and name != only:
-            continue
-        if z is not None:
-            spends = double_spends(ev.records, chain, name, ev.honest, z)
-        totals = [
-            totals[0] + spends.attempts,
-            totals[1] + spends.confirmed,
-            totals[2] + spends.succeeded,
-        ]
-    return totals[0], totals[1], totals[2]
+    chosen = [
+        spends if z is None else double_spends(ev.records, chain, name, ev.honest, z)
+        for name, spends in _attacks(ev).double_spends.items()
+        if only is None or name == only
+    ]
+    return (
+        sum(s.attempts for s in chosen),
+        sum(s.confirmed for s in chosen),
+        sum(s.succeeded for s in chosen),
+    )
 
 
 def _double_spend(a: Assertion, ev: Evidence) -> AssertionResult:

@@ -15,6 +15,16 @@ from chaosnet import theory
 from chaosnet.observe.attacks import PERSONA_CONFIRMATIONS
 from chaosnet.scenario.model import Scenario
 
+# Figures that are shares (0..1); every figure here is at least 0, so intervals are clipped to
+# what the figure can be: two trials of a share must not report an interval of -1.4..1.7.
+SHARES = (
+    "attacker_share",
+    "gamma",
+    "double_spend_success",
+    "eclipse.peer_share",
+    "sybil.peer_share",
+)
+
 THEORY = {
     "attacker_share": "Eyal and Sirer selfish-mining revenue at the attacker's hashrate share and the "
     "gamma measured at the same point (mean over its trials; 0 when no tie race was seen)",
@@ -95,8 +105,10 @@ def estimates(scenario: Scenario, runs: list[dict[str, float]]) -> dict[str, Est
     result = {}
     for name, values in sorted(by_metric.items()):
         band = theory.mean_interval(values)
+        top = 1.0 if name.startswith(SHARES) else band.high
         expected = closed_form(scenario, name, means)
-        result[name] = Estimate(means[name], band.low, band.high, len(values), expected)
+        low, high = max(0.0, band.low), min(top, band.high)
+        result[name] = Estimate(means[name], low, high, len(values), expected)
     return result
 
 

@@ -19,6 +19,7 @@ from chaosnet.report.sweep import load_sweep
 from chaosnet.runner import Runner
 from chaosnet.sweep.execute import SweepExecution, Trial, plan_trials, write_sweep
 from chaosnet.sweep.grid import parse_assignment, points
+from chaosnet.sweep.measures import estimates
 from tests.fakes import FakeBackend
 from tests.runs import REPO, chaosnet
 
@@ -137,3 +138,12 @@ def test_the_command_refuses_an_unknown_backend_and_a_bad_path(tmp_path: Path) -
     assert bad_backend.returncode == 2 and "unknown backend 'nope'" in bad_backend.stderr
     bad_path = chaosnet("sweep", str(SELFISH), "--set", "chian.difficulty=4", cwd=tmp_path)
     assert bad_path.returncode == 2 and "did you mean 'chain'" in bad_path.stderr
+
+
+def test_a_share_interval_stays_within_what_a_share_can_be() -> None:
+    (point,) = points(SELFISH, [parse_assignment("attackers.selfish.hashrate=40%")])
+    runs = [{"attacker_share": 0.05, "gamma": 0.0}, {"attacker_share": 0.7, "gamma": 0.0}]
+    share = estimates(point.scenario, runs)["attacker_share"]
+    assert (share.low, share.high, share.n) == (0.0, 1.0, 2)
+    assert share.mean == pytest.approx(0.375)
+    assert share.expected == pytest.approx(0.4837, abs=1e-4)  # Eyal-Sirer at 40 %, gamma 0
