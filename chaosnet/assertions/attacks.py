@@ -117,19 +117,36 @@ def _double_spend(a: Assertion, ev: Evidence) -> AssertionResult:
 
 
 def _double_spend_success(a: Assertion, ev: Evidence) -> AssertionResult:
-    low, high = a.param("min"), a.param("max")
+    low, high, bound = _count_bounds(a)
     attempts, confirmed, succeeded = _successes(a, ev, None)
-    passed = _within(
-        succeeded,
-        None if low is None else float(str(low)),
-        None if high is None else float(str(high)),
-    )
-    bound = _bounds_text(None if low is None else str(low), None if high is None else str(high))
+    passed = _within(succeeded, low, high)
     detail = (
         f"{attempts} payments announced, {confirmed} confirmed on honest nodes to the attacker's "
         f"depth, {succeeded} then replaced by their conflict in the final honest chain"
     )
     return AssertionResult(a.name, a.kind, passed, succeeded, bound, detail)
+
+
+def _count_bounds(a: Assertion) -> tuple[float | None, float | None, str]:
+    """`min`/`max` of a count, and how they read."""
+    low, high = a.param("min"), a.param("max")
+    text = _bounds_text(None if low is None else str(low), None if high is None else str(high))
+    return (
+        None if low is None else float(str(low)),
+        None if high is None else float(str(high)),
+        text,
+    )
+
+
+def _attacker_reorg_depth(a: Assertion, ev: Evidence) -> AssertionResult:
+    low, high, bound = _count_bounds(a)
+    attacks = _attacks(ev)
+    depth = attacks.deepest_attacker_reorg
+    if depth is None:
+        detail = f"honest nodes reorganised (deepest {attacks.deepest_reorg}) but no new branch was traceable"
+        return AssertionResult(a.name, a.kind, False, None, bound, detail)
+    detail = f"deepest honest reorg {attacks.deepest_reorg}; onto attacker blocks {depth}"
+    return AssertionResult(a.name, a.kind, _within(depth, low, high), depth, bound, detail)
 
 
 def _eclipsed(a: Assertion, ev: Evidence) -> AssertionResult:
@@ -237,6 +254,7 @@ ATTACK_EVALUATORS: dict[str, Callable[[Assertion, Evidence], AssertionResult]] =
     "attacker_share": _attacker_share,
     "double_spend": _double_spend,
     "double_spend_success": _double_spend_success,
+    "attacker_reorg_depth": _attacker_reorg_depth,
     "eclipsed": _eclipsed,
     "banned": _banned,
     "expect_rate": _expect_rate,

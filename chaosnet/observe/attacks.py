@@ -91,7 +91,7 @@ class AttackMetrics:
     tie_races: dict[str, TieRaces] = field(default_factory=dict)
     double_spends: dict[str, DoubleSpends] = field(default_factory=dict)
     deepest_reorg: int = 0
-    deepest_attacker_reorg: int | None = None  # None: no reorg on honest nodes was traceable
+    deepest_attacker_reorg: int | None = None  # None: honest reorgs, none traceable
     eclipses: dict[str, Eclipse] = field(default_factory=dict)
     peer_slots: dict[str, dict[str, float]] = field(default_factory=dict)  # attacker → node → share
     bans: dict[str, Bans] = field(default_factory=dict)
@@ -197,17 +197,17 @@ def attacker_reorg_depth(
     names: dict[str, str],
 ) -> int | None:
     """The deepest honest reorg whose new branch holds attacker blocks: read from the final chain
-    when the new tip is in it, else from the new tip's own miner. None when no reorg is traceable."""
+    when the new tip is in it, else from the new tip's own miner. 0 without honest reorgs; None
+    when there were some but none could be traced."""
     position = {h: i + 1 for i, h in enumerate(chain.hashes)}
     tip_miner = {
         r["hash"]: _named(names, r["miner"])
         for r in records
         if r["kind"] == "block_seen" and r.get("miner")
     }
-    deepest: int | None = None
-    for r in records:
-        if r["kind"] != "reorg" or r["node"] not in honest:
-            continue
+    reorgs = [r for r in records if r["kind"] == "reorg" and r["node"] in honest]
+    deepest: int | None = None if reorgs else 0
+    for r in reorgs:
         depth, tip = int(r["depth"]), r.get("new_tip")
         if tip in position:
             top = position[tip]

@@ -276,6 +276,7 @@ _NAME_FORMS = {
     "double_spend": "double_spend never confirmed {confirmations} deep",
     "attacker_share": "attacker_share of {attacker} {bounds}",
     "double_spend_success": "double_spend_success {bounds}",
+    "attacker_reorg_depth": "attacker_reorg_depth {bounds}",
     "eclipsed": "eclipsed {victim}: >= {min_share} of its peers for {during}",
     "banned": "banned {attackers} within {within}",
     "expect_rate": "expect_rate of {metric} at {expected}",

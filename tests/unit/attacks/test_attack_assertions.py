@@ -14,6 +14,7 @@ from tests.unit.attacks.journals import (
     Record,
     everyone_started,
     final_chain,
+    reorg,
     sample,
     scenario,
     seen,
@@ -172,3 +173,33 @@ def test_expect_rate_theory_uses_eyal_sirer_at_the_measured_gamma() -> None:
     result = check(SELFISH, "expect_rate: {metric: attacker_share, expected: theory}", records)
     assert result.measured == 0.0 and not result.passed
     assert "Eyal-Sirer at alpha 25.0%, measured gamma 0.00" in result.detail
+
+
+MAJORITY = "persona: majority-reorg, hashrate: 60%"
+
+
+@pytest.mark.parametrize(
+    ("assertion", "passed", "measured"),
+    [
+        ("attacker_reorg_depth: {min: 3}", True, 3),  # n1 reorganised 3 blocks onto eve's B3..B5
+        ("attacker_reorg_depth: {min: 4}", False, 3),
+        ("attacker_reorg_depth: {max: 2}", False, 3),
+    ],
+)
+def test_attacker_reorg_depth_counts_reorgs_onto_attacker_blocks(
+    assertion: str, passed: bool, measured: int
+) -> None:
+    records = [
+        *everyone_started(),
+        reorg("n1", 3, "B5"),
+        reorg("n2", 4, "B2"),  # deeper, but onto honest blocks only
+        final_chain(["n1", "n2", "eve", "eve", "eve"]),
+    ]
+    result = check(MAJORITY, assertion, records)
+    assert (result.passed, result.measured) == (passed, measured)
+
+
+def test_without_any_reorg_the_attacker_reorged_nothing() -> None:
+    records = [*everyone_started(), final_chain(["n1", "n2"])]
+    assert check(MAJORITY, "attacker_reorg_depth: {max: 0}", records).passed
+    assert not check(MAJORITY, "attacker_reorg_depth: {min: 1}", records).passed
