@@ -5,50 +5,15 @@ and pass/fail. A failed check is a result, never an exception (Chaos Toolkit's j
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
+from chaosnet.assertions.attacks import ATTACK_EVALUATORS
+from chaosnet.assertions.evidence import AssertionResult, Evidence
 from chaosnet.observe.metrics import (
-    Metrics,
-    Record,
     block_propagation,
     convergence_after,
     percentile,
 )
 from chaosnet.scenario.model import Assertion
-
-
-@dataclass(frozen=True)
-class AssertionResult:
-    name: str
-    kind: str
-    passed: bool
-    measured: float | int | str | None
-    bound: str
-    detail: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "passed": self.passed,
-            "measured": self.measured,
-            "bound": self.bound,
-            "detail": self.detail,
-        }
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Everything an assertion may look at."""
-
-    metrics: Metrics
-    records: list[Record]
-    honest: list[str]
-    running_at_end: list[str]
-    event_times: dict[str, float]  # event id → actual run time
-    scenario_end: float  # run time at which the scenario's duration was over
-    invalid_chains: dict[str, str]  # honest node → why its final chain is invalid
 
 
 def _num(a: Assertion, key: str) -> float:
@@ -125,43 +90,6 @@ def _no_invalid_blocks(a: Assertion, ev: Evidence) -> AssertionResult:
     return AssertionResult(a.name, a.kind, not bad, len(bad), "== 0 honest nodes", detail)
 
 
-def _double_spend(a: Assertion, ev: Evidence) -> AssertionResult:
-    """A payment the attacker made that reached `confirmations` and then left the honest chain.
-
-    The attacker's own /status (persona_stats) names its payments and their confirmations; whether
-    a payment survived is checked independently against the final honest chain.
-    """
-    z = int(_num(a, "confirmations"))
-    confirmations: dict[str, int] = {}
-    for r in ev.records:
-        stats = r.get("persona") if r["kind"] == "sample" else None
-        if isinstance(stats, dict) and stats.get("payment"):
-            txid = str(stats["payment"])
-            seen = int(stats.get("payment_confirmations") or 0)
-            confirmations[txid] = max(confirmations.get(txid, 0), seen)
-    final = [r for r in ev.records if r["kind"] == "final_chain"]
-    in_chain = {t for b in final[-1]["blocks"] for t in b["txids"]} if final else set()
-    deep = [t for t, c in confirmations.items() if c >= z]
-    reversed_ = [t for t in deep if t not in in_chain]
-    detail = (
-        f"{len(confirmations)} attacker payments, {len(deep)} reached {z} confirmations, "
-        f"{len(reversed_)} of those reversed in the final honest chain"
-    )
-    if not final:
-        return AssertionResult(a.name, a.kind, False, None, "== 0 reversed", "no final chain")
-    return AssertionResult(a.name, a.kind, not reversed_, len(reversed_), "== 0 reversed", detail)
-
-
-def _attacker_share(a: Assertion, ev: Evidence) -> AssertionResult:
-    attacker = str(a.param("attacker"))
-    limit = _num(a, "max")
-    total = sum(ev.metrics.miners.values())
-    mined = ev.metrics.miners.get(attacker, 0)
-    share = round(mined / total, 4) if total else 0.0
-    detail = f"{attacker} mined {mined} of {total} blocks of the final chain"
-    return AssertionResult(a.name, a.kind, share <= limit, share, f"<= {limit:.0%}", detail)
-
-
 def _memory(a: Assertion, ev: Evidence) -> AssertionResult:
     limit = _num(a, "max")
     if not ev.metrics.memory:
@@ -200,12 +128,13 @@ EVALUATORS: dict[str, Callable[[Assertion, Evidence], AssertionResult]] = {
     "sync_time": _sync_time,
     "max_reorg_depth": _max_reorg_depth,
     "no_invalid_blocks": _no_invalid_blocks,
-    "attacker_share": _attacker_share,
-    "double_spend": _double_spend,
     "memory": _memory,
     "survives_failures": _survives_failures,
     "height": _height,
+    **ATTACK_EVALUATORS,
 }
+
+__all__ = ["AssertionResult", "Evidence", "evaluate", "unsupported"]
 
 
 def unsupported(assertions: tuple[Assertion, ...]) -> list[Assertion]:

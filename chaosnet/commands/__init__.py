@@ -1,5 +1,5 @@
 """Command groups of the CLI; each module exposes `register(app)`."""
 
-from chaosnet.commands import compose, doctor, down, images, report, run, scenario
+from chaosnet.commands import compose, doctor, down, images, report, run, scenario, sweep
 
-COMMAND_MODULES = [scenario, run, report, doctor, images, compose, down]
+COMMAND_MODULES = [scenario, run, sweep, report, doctor, images, compose, down]

@@ -9,7 +9,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chaosnet.observe.attacks import AttackMetrics
 
 Record = dict[str, Any]
 
@@ -42,6 +45,7 @@ class Metrics:
     link_bytes: dict[str, int] = field(default_factory=dict)
     miners: dict[str, int] = field(default_factory=dict)  # node → main-chain blocks mined
     convergence: list[dict[str, Any]] = field(default_factory=list)
+    attacks: AttackMetrics | None = None  # None: the scenario has no attackers
 
     def propagation_summary(self) -> dict[str, Any]:
         return {

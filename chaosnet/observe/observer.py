@@ -4,6 +4,10 @@ reorgs, and memory. Polls `/status` and `/events` (see docs/architecture.md) fro
 `transport` lets tests answer in memory (httpx.MockTransport) instead of over sockets.
 
 A node that does not answer is simply not sampled this round: crashes are the point of the tool.
+
+Attack metrics (chaosnet/observe/attacks.py) need what the honest side saw, so a sample also carries
+each node's peer ids, its count of rejected invalid messages (from `/metrics`, when it answers) and,
+for every payment a double-spend persona announced, the confirmations that node gives it (`/tx`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ import httpx
 
 from chaosnet.backends.base import Backend
 from chaosnet.journal import Journal
+
+INVALID_MESSAGES_METRIC = "chaosnet_invalid_messages_total"
+WATCHED_PAYMENTS = 4  # the latest payments of double-spend personas, asked of every node
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class Observer:
         self.first_seen: dict[str, dict[str, float]] = {}  # block hash → node → run time
         self.block_height: dict[str, int] = {}
         self._cursor: dict[str, int] = {}
+        self._payments: list[str] = []  # txids announced by attackers, newest last
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -135,7 +143,7 @@ class Observer:
             peers=len(status.get("peers") or []),
             mempool=int(status.get("mempool_size", 0)),
         )
-        extra = {"persona": status["persona_stats"]} if status.get("persona_stats") else {}
+        extra = self._attack_evidence(base, status)
         self.journal.record(
             "sample",
             node=name,
@@ -144,6 +152,7 @@ class Observer:
             work=view.total_work,
             peers=view.peers,
             mempool=view.mempool,
+            peer_ids=[str(p.get("node_id")) for p in status.get("peers") or []],
             **extra,
         )
         return view
@@ -156,6 +165,51 @@ class Observer:
         if int(answer.get("next", cursor)) < cursor:
             answer = self._client.get(f"{base}/events", params={"since": 0}).json()
         return answer
+
+    def _attack_evidence(self, base: str, status: dict[str, Any]) -> dict[str, Any]:
+        """Optional sample fields: the persona's own report, invalid messages, payment depths."""
+        extra: dict[str, Any] = {}
+        persona = status.get("persona_stats")
+        if persona:
+            extra["persona"] = persona
+            self._watch_payment(str(persona.get("payment") or ""))
+        invalid = self._invalid_messages(base)
+        if invalid is not None:
+            extra["invalid_messages"] = invalid
+        depths = self._payment_confirmations(base)
+        if depths:
+            extra["payments"] = depths
+        return extra
+
+    def _watch_payment(self, txid: str) -> None:
+        with self._lock:
+            if txid and txid not in self._payments:
+                self._payments = [*self._payments, txid][-WATCHED_PAYMENTS:]
+
+    def _invalid_messages(self, base: str) -> int | None:
+        try:
+            answer = self._client.get(f"{base}/metrics")
+        except httpx.HTTPError:
+            return None
+        if answer.status_code != 200:
+            return None
+        for line in answer.text.splitlines():
+            if line.startswith(INVALID_MESSAGES_METRIC):
+                return int(float(line.split()[-1]))
+        return None
+
+    def _payment_confirmations(self, base: str) -> dict[str, int]:
+        with self._lock:
+            watched = list(self._payments)
+        depths = {}
+        for txid in watched:
+            try:
+                answer = self._client.get(f"{base}/tx/{txid}")
+                if answer.status_code == 200:
+                    depths[txid] = int(answer.json().get("confirmations") or 0)
+            except (httpx.HTTPError, ValueError):
+                continue
+        return depths
 
     def _ingest_events(self, name: str, answer: dict[str, Any]) -> None:
         for event in answer.get("events", []):

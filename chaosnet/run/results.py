@@ -12,6 +12,7 @@ from typing import Any
 from chaosnet import __version__
 from chaosnet.assertions.evaluate import AssertionResult
 from chaosnet.load.generator import LoadGenerator
+from chaosnet.observe.attacks import compute_attacks
 from chaosnet.observe.metrics import Metrics, Record, compute
 from chaosnet.plan import Plan, PlannedEvent, describe_trigger
 from chaosnet.run.network import Network
@@ -37,14 +38,18 @@ class Outcome:
 
 def measure(plan: Plan, records: list[Record], load: LoadGenerator | None) -> Metrics:
     """The run-wide metrics, from the journal and what the load generator submitted."""
-    return compute(
+    miner_names = {address_of(miner_key(n)): n for n in plan.node_names}
+    metrics = compute(
         records,
         honest=list(plan.honest),
         all_nodes=list(plan.node_names),
         submitted=set(load.txids) if load else set(),
         load_window=load.window if load else None,
-        miner_names={address_of(miner_key(n)): n for n in plan.node_names},
+        miner_names=miner_names,
     )
+    if plan.scenario.attackers:
+        metrics.attacks = compute_attacks(records, plan.scenario, list(plan.honest), miner_names)
+    return metrics
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,7 @@ class RunSummary:
             "max_down_fraction": m.max_down_fraction,
             "link_bytes": m.link_bytes,
             "load": self.load.stats.to_json() if self.load else None,
+            "attacks": m.attacks.to_json() if m.attacks else None,
         }
 
     def _nodes_json(self) -> dict[str, Any]:

@@ -255,12 +255,16 @@ _PARAM_UNITS: dict[str, dict[str, units.Unit]] = {
     "converge": {"within": units.Unit.DURATION},
     "propagation": {"coverage": units.Unit.FRACTION, "max": units.Unit.DURATION},
     "sync_time": {"max": units.Unit.DURATION},
-    "attacker_share": {"max": units.Unit.FRACTION},
     "memory": {"max": units.Unit.SIZE},
     "survives_failures": {"fraction": units.Unit.FRACTION},
+    "eclipsed": {"min_share": units.Unit.FRACTION, "during": units.Unit.DURATION},
+    "banned": {"within": units.Unit.DURATION},
+    "expect_rate": {"confidence": units.Unit.FRACTION},
 }
 _PARAM_DEFAULTS: dict[str, dict[str, ParamValue]] = {
     "propagation": {"coverage": 0.9, "percentile": 90.0},
+    "eclipsed": {"min_share": 1.0},
+    "expect_rate": {"confidence": 0.95, "trials": 1},
 }
 _NAME_FORMS = {
     "converge": "converge within {within}{after}",
@@ -270,7 +274,12 @@ _NAME_FORMS = {
     "max_reorg_depth": "max_reorg_depth <= {max}",
     "no_invalid_blocks": "no_invalid_blocks",
     "double_spend": "double_spend never confirmed {confirmations} deep",
-    "attacker_share": "attacker_share of {attacker} <= {max}",
+    "attacker_share": "attacker_share of {attacker} {bounds}",
+    "double_spend_success": "double_spend_success {bounds}",
+    "attacker_reorg_depth": "attacker_reorg_depth {bounds}",
+    "eclipsed": "eclipsed {victim}: >= {min_share} of its peers for {during}",
+    "banned": "banned {attackers} within {within}",
+    "expect_rate": "expect_rate of {metric} at {expected}",
     "memory": "memory <= {max}",
     "survives_failures": "survives_failures of {fraction}",
     "height": "height >= {min}",
@@ -280,18 +289,21 @@ _NAME_FORMS = {
 def _assertion(item: dict[str, Any], line: int, expand: _Expander) -> Assertion:
     kind, raw = next(iter(item.items()))
     params: dict[str, ParamValue] = dict(_PARAM_DEFAULTS.get(kind, {}))
-    shown: dict[str, Any] = {"coverage": "90%", "percentile": 90, "after": ""}
+    shown: dict[str, Any] = {"coverage": "90%", "percentile": 90, "after": "", "min_share": "100%"}
+    shown["bounds"] = " and ".join(
+        f"{sign} {raw[key]}" for key, sign in (("min", ">="), ("max", "<=")) if key in raw
+    )
     for key, value in raw.items():
         if key in ("name", "mode"):
             continue
         unit = _PARAM_UNITS.get(kind, {}).get(key)
-        shown[key] = value
+        shown[key] = ", ".join(value) if isinstance(value, list) else value
         if unit is not None:
             params[key] = units.parse(unit, value)
         elif key == "nodes":
             continue
         else:
-            params[key] = value
+            params[key] = ",".join(value) if isinstance(value, list) else value
     if kind == "converge":
         shown["after"] = f" after {raw['after']}" if "after" in raw else ""
     modes = load_schema()["properties"]["assertions"]["items"]["properties"][kind]["properties"]

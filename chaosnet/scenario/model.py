@@ -269,7 +269,10 @@ class Assertion:
     Params by kind (absent when not written, except the defaults shown):
     converge: within, after (event name) · tps: min · propagation: coverage (0.9), percentile (90),
     max · sync_time: node, max · max_reorg_depth: max · no_invalid_blocks: none ·
-    double_spend: confirmations · attacker_share: attacker, max · memory: max (bytes) ·
+    double_spend: confirmations · attacker_share: attacker, min, max (a share, or `fair`/`1.2x fair`
+    as written) · double_spend_success: attacker, min, max · attacker_reorg_depth: min, max · eclipsed: victim, min_share (1.0),
+    during · banned: attackers (names joined by `,`), within · expect_rate: metric, attacker, expected (a share
+    as written, or `theory`), trials (1), confidence (0.95) · memory: max (bytes) ·
     survives_failures: fraction · height: min. `nodes` limits a check to some nodes (height).
     """
 

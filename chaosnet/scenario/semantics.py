@@ -244,16 +244,28 @@ class _Checker:
                 self.node(params["node"], (*path, "node"))
             if "nodes" in params:
                 self.members(params["nodes"], (*path, "nodes"))
-            if "attacker" in params and params["attacker"] not in self.roster.attackers:
-                known = ", ".join(self.roster.attackers) or "none"
-                self.add(
-                    (*path, "attacker"),
-                    f"no attacker named {params['attacker']!r} (attackers: {known})",
-                )
+            self.attack_params(params, path)
             if "name" in params:
                 if params["name"] in seen_names:
                     self.add((*path, "name"), f"duplicate assertion name {params['name']!r}")
                 seen_names.setdefault(params["name"], i)
+
+    def attack_params(self, params: dict[str, Any], path: Path) -> None:
+        """Attackers named by an attack assertion exist; a victim is honest; `fair` has a hashrate."""
+        named = params.get("attackers", [])
+        for key, names in (("attacker", [params.get("attacker")]), ("attackers", named)):
+            for name in [names] if isinstance(names, str) else names:
+                if name is not None and name not in self.roster.attackers:
+                    known = ", ".join(self.roster.attackers) or "none"
+                    self.add((*path, key), f"no attacker named {name!r} (attackers: {known})")
+        if "victim" in params and self.node(params["victim"], (*path, "victim")):
+            entry = self.roster.entry(params["victim"])
+            if entry is not None and entry.role is Role.ATTACKER:
+                self.add((*path, "victim"), f"the victim {params['victim']!r} is an attacker")
+        attacker = self.roster.entry(str(params.get("attacker")))
+        for key in ("min", "max"):
+            if "fair" in str(params.get(key, "")) and attacker is not None and not attacker.share:
+                self.add((*path, key), f"`fair` needs a hashrate: {attacker.name!r} has none")
 
 
 def semantic_problems(data: dict[str, Any]) -> list[Problem]:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 from chaosnet.theory import (
+    Z_95,
+    Interval,
     double_spend_nakamoto,
     double_spend_rosenfeld,
     expected_rate_interval,
+    mean_interval,
     selfish_revenue,
     selfish_threshold,
     stale_rate,
+    student_t_95,
     wilson_interval,
 )
 
@@ -82,3 +86,16 @@ def test_shares_outside_zero_one_are_refused(bad: float) -> None:
         double_spend_nakamoto(bad, 3)
     with pytest.raises(ValueError, match="must lie in"):
         selfish_revenue(bad, 0.0)
+
+
+def test_student_t_matches_the_table_and_approaches_the_normal_quantile() -> None:
+    assert student_t_95(4) == 2.776
+    assert abs(student_t_95(40) - 2.021) < 0.001
+    assert abs(student_t_95(10_000) - Z_95) < 0.001
+
+
+def test_mean_interval_widens_with_spread_and_narrows_with_trials() -> None:
+    few = mean_interval([0.2, 0.4])
+    many = mean_interval([0.2, 0.4] * 10)
+    assert few.low < many.low < 0.3 < many.high < few.high
+    assert mean_interval([0.5]) == Interval(0.5, 0.5)

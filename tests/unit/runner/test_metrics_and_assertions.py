@@ -140,21 +140,3 @@ def test_nodes_that_are_down_do_not_count_against_propagation() -> None:
     ]
     m = compute(records, HONEST, HONEST, set(), None, coverage=0.9)
     assert m.propagation == [0.3]
-
-
-def test_a_deep_payment_missing_from_the_final_chain_is_a_successful_double_spend() -> None:
-    def attacker(t: float, payment: str, confirmations: int) -> dict[str, object]:
-        stats = {"payment": payment, "payment_confirmations": confirmations}
-        return {**sample("mallory", t, "X"), "persona": stats}
-
-    records = [
-        *journal(),
-        attacker(5.0, "t1", 7),  # t1 is in the final chain: the double spend failed
-        attacker(9.0, "p2", 2),  # p2 never reached 6 confirmations: no merchant was fooled
-        attacker(12.0, "p3", 6),
-    ]
-    ev = evidence()
-    ev = Evidence(**{**vars(ev), "records": records})
-    (result,) = evaluate((Assertion("double_spend", "ds", (("confirmations", 6),)),), ev)
-    assert (result.passed, result.measured) == (False, 1)  # p3 was reversed
-    assert "3 attacker payments, 2 reached 6 confirmations, 1 of those reversed" in result.detail

@@ -1,0 +1,128 @@
+"""What a sweep averages: figures read from each run's results.json, their mean and 95 % interval
+per point, and the closed form beside them where one applies (docs/attacks.md).
+
+Metric names are results.json's (`tps`, `propagation.p90`) or an attack figure's
+(`attacker_share`, `gamma`, `double_spend_success`, …); with several attackers an attack figure is
+named per attacker (`attacker_share.mallory`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chaosnet import theory
+from chaosnet.observe.attacks import PERSONA_CONFIRMATIONS
+from chaosnet.scenario.model import Scenario
+
+# Figures that are shares (0..1); every figure here is at least 0, so intervals are clipped to
+# what the figure can be: two trials of a share must not report an interval of -1.4..1.7.
+SHARES = (
+    "attacker_share",
+    "gamma",
+    "double_spend_success",
+    "eclipse.peer_share",
+    "sybil.peer_share",
+)
+
+THEORY = {
+    "attacker_share": "Eyal and Sirer selfish-mining revenue at the attacker's hashrate share and the "
+    "gamma measured at the same point (mean over its trials; 0 when no tie race was seen)",
+    "double_spend_success": "Rosenfeld's double-spend success at the attacker's hashrate share "
+    "and its confirmations",
+}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    mean: float
+    low: float
+    high: float
+    n: int
+    expected: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mean": round(self.mean, 6),
+            "ci95": [round(self.low, 6), round(self.high, 6)],
+            "n": self.n,
+            "expected": None if self.expected is None else round(self.expected, 6),
+        }
+
+
+def run_figures(results: dict[str, Any]) -> dict[str, float]:
+    """The figures of one run; a figure the run could not measure is absent."""
+    m = results["metrics"]
+    figures: dict[str, float | None] = {
+        "tps": m.get("tps"),
+        "propagation.p90": (m.get("propagation") or {}).get("p90"),
+        "final_height": m.get("final_height"),
+        "reorgs.max_depth": (m.get("reorgs") or {}).get("max_depth"),
+    }
+    attacks = m.get("attacks")
+    if attacks:
+        figures.update(_attack_figures(attacks))
+    return {k: float(v) for k, v in figures.items() if v is not None}
+
+
+def _attack_figures(attacks: dict[str, Any]) -> dict[str, float | None]:
+    named = {
+        "attacker_share": {a: r["share"] for a, r in attacks["revenue"].items()},
+        "gamma": {a: r["gamma"] for a, r in attacks["tie_races"].items()},
+        "double_spend_success": {a: r["success_rate"] for a, r in attacks["double_spends"].items()},
+        "eclipse.peer_share": {
+            a: r["attacker_peer_share_mean"] for a, r in attacks["eclipses"].items()
+        },
+        "eclipse.height_lag_max": {a: r["height_lag_max"] for a, r in attacks["eclipses"].items()},
+        "sybil.peer_share": {
+            a: sum(by_node.values()) / len(by_node) if by_node else None
+            for a, by_node in attacks["peer_slots"].items()
+        },
+        "ban_after_s": {a: _slowest(r["ban_after_s"]) for a, r in attacks["bans"].items()},
+    }
+    attackers = {a for by_attacker in named.values() for a in by_attacker}
+    figures: dict[str, float | None] = {
+        "attacker_reorg_depth": attacks["reorgs"]["deepest_by_attacker"]
+    }
+    for metric, by_attacker in named.items():
+        for attacker, value in by_attacker.items():
+            figures[metric if len(attackers) == 1 else f"{metric}.{attacker}"] = value
+    return figures
+
+
+def _slowest(bans: dict[str, float | None]) -> float | None:
+    times = list(bans.values())
+    return None if not times or None in times else max(t for t in times if t is not None)
+
+
+def estimates(scenario: Scenario, runs: list[dict[str, float]]) -> dict[str, Estimate]:
+    """Per metric over one point's runs: mean, 95 % interval, and the closed form if any."""
+    by_metric: dict[str, list[float]] = {}
+    for figures in runs:
+        for name, value in figures.items():
+            by_metric.setdefault(name, []).append(value)
+    means = {name: sum(v) / len(v) for name, v in by_metric.items()}
+    result = {}
+    for name, values in sorted(by_metric.items()):
+        band = theory.mean_interval(values)
+        top = 1.0 if name.startswith(SHARES) else band.high
+        expected = closed_form(scenario, name, means)
+        low, high = max(0.0, band.low), min(top, band.high)
+        result[name] = Estimate(means[name], low, high, len(values), expected)
+    return result
+
+
+def closed_form(scenario: Scenario, metric: str, means: dict[str, float]) -> float | None:
+    """The theory's value of `metric` at this point, for the attacker's persona; None if none."""
+    kind, _, name = metric.partition(".")
+    attackers = [a for a in scenario.attackers if not name or a.name == name]
+    if len(attackers) != 1 or attackers[0].hashrate <= 0:
+        return None
+    attacker = attackers[0]
+    alpha = scenario.node(attacker.name).hashrate
+    if kind == "attacker_share" and attacker.persona == "selfish":
+        gamma = means.get("gamma" if not name else f"gamma.{name}", 0.0)
+        return theory.selfish_revenue(alpha, min(max(gamma, 0.0), 1.0))
+    if kind == "double_spend_success" and attacker.persona == "double-spend":
+        return theory.double_spend_rosenfeld(alpha, attacker.confirmations or PERSONA_CONFIRMATIONS)
+    return None
