@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -74,33 +75,62 @@ class LoadGenerator:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._due: deque[tuple[float, int, int]] | None = None  # step(): (offset, worker, account)
+        self._client: httpx.Client | None = None
 
     @property
     def window(self) -> tuple[float, float]:
         return (self.load.start, self.load.start + self.duration)
 
     def start(self) -> None:
-        offsets = send_offsets(self.load, self.duration)
-        self.stats.scheduled = len(offsets)
-        wanted = max(1, math.ceil(self.load.tps / TPS_PER_WORKER))
-        workers = min(MAX_WORKERS, wanted, len(self._keys))
-        for w in range(workers):
-            accounts = list(range(w, len(self._keys), workers))
-            mine = [
-                (accounts[(k // workers) % len(accounts)], off)
-                for k, off in enumerate(offsets)
-                if k % workers == w
-            ]
+        for w, mine in enumerate(self._assign()):
             thread = threading.Thread(
                 target=self._work, args=(mine,), name=f"load-{w}", daemon=True
             )
             self._threads.append(thread)
             thread.start()
 
+    def _assign(self) -> list[list[tuple[int, float]]]:
+        """Per worker, its `(account, offset)` sends in order; each account has one worker."""
+        offsets = send_offsets(self.load, self.duration)
+        self.stats.scheduled = len(offsets)
+        wanted = max(1, math.ceil(self.load.tps / TPS_PER_WORKER))
+        workers = min(MAX_WORKERS, wanted, len(self._keys))
+        assigned = []
+        for w in range(workers):
+            accounts = list(range(w, len(self._keys), workers))
+            assigned.append(
+                [
+                    (accounts[(k // workers) % len(accounts)], off)
+                    for k, off in enumerate(offsets)
+                    if k % workers == w
+                ]
+            )
+        return assigned
+
+    def step(self, now: float) -> float | None:
+        """Instead of `start`: send what is due by run time `now` from the caller's thread, the
+        same sends the workers would make; the run time of the next one (None: all sent).
+        A simulated run calls this at virtual times, so the load is part of its one order."""
+        if self._due is None:
+            sends = [(off, w, acct) for w, mine in enumerate(self._assign()) for acct, off in mine]
+            self._due = deque(sorted(sends))
+            self._client = httpx.Client(timeout=httpx.Timeout(2.0), transport=self.transport)
+        assert self._client is not None
+        while self._due and not self._stop.is_set() and self.load.start + self._due[0][0] <= now:
+            _, _, account = self._due.popleft()
+            self._send(self._client, account)
+        if self._due and not self._stop.is_set():
+            return self.load.start + self._due[0][0]
+        self._client.close()
+        return None
+
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=10)
+        if self._client is not None:
+            self._client.close()
 
     def _work(self, schedule: list[tuple[int, float]]) -> None:
         """Send `(account, offset)` pairs in order; one worker owns its accounts' nonces."""
