@@ -17,6 +17,7 @@ from chaosnet.backends.command import node_args
 from chaosnet.backends.links import check_topology
 from chaosnet.backends.sim.links import LinkLayer, NodeTransport, RunnerTransport
 from chaosnet.backends.sim.logs import NodeLogs
+from chaosnet.backends.sim.support import SOCKET_PERSONAS
 from chaosnet.backends.sim.world import SimClock, World
 from chaosnet.errors import BackendError
 from chaosnet.specs import ChainSpec, Endpoint, LinkFault, NodeSpec, NodeStats
@@ -29,6 +30,18 @@ PORT = 80
 
 def host_of(name: str) -> str:
     return f"{name}.sim"
+
+
+def _refuse_unsimulable(chain: ChainSpec, nodes: list[NodeSpec]) -> None:
+    """The library's guard; `chaosnet run` refuses the same earlier, at file:line:col."""
+    if chain.mining == "real":
+        raise BackendError("mining: real cannot run on the sim backend (CPU time is not virtual)")
+    for spec in nodes:
+        if spec.persona in SOCKET_PERSONAS:
+            raise BackendError(
+                f"node {spec.name!r}: persona {spec.persona} cannot run on the sim backend "
+                "(its identities are real TCP listeners)"
+            )
 
 
 class SimBackend:
@@ -49,6 +62,7 @@ class SimBackend:
 
     def setup(self, run_dir: Path, chain: ChainSpec, nodes: list[NodeSpec]) -> None:
         check_topology(nodes)
+        _refuse_unsimulable(chain, nodes)
         parser = build_parser()
         for spec in nodes:
             args = node_args(
