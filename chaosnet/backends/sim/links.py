@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -128,14 +129,60 @@ class LinkLayer:
 async def serve(
     world: World, node: str, request: httpx.Request, body: bytes, client: str = "runner"
 ) -> Answer:
-    """The node's FastAPI app answering `request`; runs as the node's own work."""
-    transport = httpx.ASGITransport(
-        app=world.apps[node].http, raise_app_exceptions=False, client=(client, 0)
-    )
-    inner = httpx.Request(request.method, request.url, headers=request.headers, content=body)
-    response = await transport.handle_async_request(inner)
-    content = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
-    return response.status_code, list(response.headers.raw), content
+    """The node's FastAPI app answering `request` as an ASGI server would; runs as the node's
+    own work. (A direct ASGI call: `httpx.ASGITransport` costs a second request object.)"""
+    url = request.url
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": request.method,
+        "scheme": "http",
+        "path": url.path,
+        "raw_path": url.raw_path.split(b"?", 1)[0],
+        "root_path": "",
+        "query_string": url.query,
+        "headers": request.headers.raw,
+        "server": (url.host, url.port or 80),
+        "client": (client, 0),
+    }
+    answer = _Answer(body)
+    try:
+        await world.apps[node].http(scope, answer.receive, answer.send)
+    except Exception:
+        if answer.started:
+            raise
+        return 500, [], b'{"error":"internal server error"}'
+    return answer.status, answer.headers, b"".join(answer.chunks)
+
+
+class _Answer:
+    """The server's side of one exchange: the body to hand over, the answer being sent."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body: bytes | None = body
+        self.done = asyncio.Event()
+        self.started = False
+        self.status = 500
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.chunks: list[bytes] = []
+
+    async def receive(self) -> dict[str, Any]:
+        if self.body is not None:
+            body, self.body = self.body, None
+            return {"type": "http.request", "body": body, "more_body": False}
+        await self.done.wait()  # the client listens until the answer is complete
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            self.status = int(message["status"])
+            self.headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            self.chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                self.done.set()
 
 
 class NodeTransport(httpx.AsyncBaseTransport):
