@@ -79,3 +79,10 @@ def test_what_sim_cannot_honour_is_refused_where_it_is_written(out: Path) -> Non
         proc.stdout + proc.stderr
     )
     assert not any(out.iterdir())
+
+
+def test_keep_is_refused_since_a_simulated_network_ends_with_the_run(out: Path) -> None:
+    proc = chaosnet(
+        "run", str(SCENARIOS / "happy-path.yaml"), "--backend", "sim", "--keep", cwd=out
+    )
+    assert proc.returncode == 2 and "--keep has nothing to keep" in proc.stdout + proc.stderr
