@@ -100,7 +100,8 @@ class SimClock:
         heapq.heappush(self._steps, (at, next(self._order), step))
 
     def sleep(self, seconds: float) -> None:
-        target = self.now() + max(0.0, seconds)
+        # on a microsecond grid: fifty 20 ms ticks must land on 1.0 exactly, not one ulp short
+        target = round(self.now() + max(0.0, seconds), 6)
         while self._steps and self._steps[0][0] <= target:
             at, _, step = heapq.heappop(self._steps)
             self.world.run_until(at)

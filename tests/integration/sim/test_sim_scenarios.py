@@ -86,3 +86,8 @@ def test_keep_is_refused_since_a_simulated_network_ends_with_the_run(out: Path) 
         "run", str(SCENARIOS / "happy-path.yaml"), "--backend", "sim", "--keep", cwd=out
     )
     assert proc.returncode == 2 and "--keep has nothing to keep" in proc.stdout + proc.stderr
+
+
+def test_events_fire_at_the_virtual_instant_they_are_due(out: Path) -> None:
+    results = run_ok("crash-restart.yaml", out, "--backend", "sim")
+    assert [e["drift_ms"] for e in results["timeline"]] == [0.0] * len(results["timeline"])
