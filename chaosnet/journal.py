@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
+from chaosnet.clock import REAL_CLOCK, Clock
+
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Clock = REAL_CLOCK) -> None:
+        """`clock`: the host's, or a simulated world's virtual one (then `t` is virtual too)."""
         self.path = path
-        self.t0_wall = time.time()
-        self.t0 = time.monotonic()
+        self.clock = clock
+        self.t0_wall = clock.wall()
+        self.t0 = clock.now()
         self._lock = threading.Lock()
         self._records: list[dict[str, Any]] = []
         self._file = path.open("a", encoding="utf-8")
@@ -25,11 +28,11 @@ class Journal:
     def start_clock(self) -> None:
         """Time zero of the scenario: the moment every starting node answered."""
         with self._lock:
-            self.t0_wall = time.time()
-            self.t0 = time.monotonic()
+            self.t0_wall = self.clock.wall()
+            self.t0 = self.clock.now()
 
     def now(self) -> float:
-        return time.monotonic() - self.t0
+        return self.clock.now() - self.t0
 
     def wall_to_t(self, wall: float) -> float:
         """A node's wall-clock timestamp as run time (same host clock for processes and containers)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ from typing import Any
 import httpx
 
 from chaosnet.assertions.evaluate import AssertionResult, Evidence, evaluate, unsupported
-from chaosnet.backends.base import Backend
+from chaosnet.backends.base import Backend, InProcess
+from chaosnet.clock import REAL_CLOCK, Clock, SteppedClock, every
 from chaosnet.errors import BackendError, ChaosnetError, HarnessFault, UsageError
 from chaosnet.journal import Journal
 from chaosnet.load.accounting import describe
@@ -84,8 +84,11 @@ class Runner:
         self.backend = backend
         self.run_dir = run_dir
         self.hooks = hooks or RunHooks()
+        self.clock: Clock = REAL_CLOCK
+        if isinstance(backend, InProcess):  # a simulated world: its virtual time, its transport
+            self.clock, transport = backend.clock, transport or backend.transport
         self.transport = transport
-        self.journal = Journal(run_dir / "events.jsonl")
+        self.journal = Journal(run_dir / "events.jsonl", self.clock)
         self.network = Network(plan, backend, self.journal)
         self.schedule = Schedule(plan.events, plan.scenario.duration)
         self.observer = Observer(
@@ -94,6 +97,7 @@ class Runner:
             targets=self.network.running,
             on_sample=self._on_sample,
             transport=transport,
+            parallel=not isinstance(self.clock, SteppedClock),
         )
         self.live = LiveFeed(plan, self.network, self.journal, backend, transport)
         self.load: LoadGenerator | None = None
@@ -150,7 +154,6 @@ class Runner:
         self.journal.start_clock()
         self.network.mark_all_started()
         self.network.apply_link_defaults()
-        self.observer.start()
         load = self.plan.scenario.load
         if load is not None and load.tps > 0:
             self.load = LoadGenerator(
@@ -161,7 +164,32 @@ class Runner:
                 self.plan.scenario.duration,
                 transport=self.transport,
             )
-            self.load.start()
+        self._start_background()
+
+    def _start_background(self) -> None:
+        """Observer and load: threads on the host's clock, steps of a simulated world's clock."""
+        clock = self.clock
+        if not isinstance(clock, SteppedClock):
+            self.observer.start()
+            if self.load is not None:
+                self.load.start()
+            return
+        clock.schedule(clock.now(), every(self.observer.interval, self._observe))
+        if self.load is not None:
+            clock.schedule(clock.now(), self._load_step)
+
+    def _observe(self) -> None:
+        try:
+            self.observer.poll_once()
+        except Exception as exc:  # an observer never breaks a run
+            self.journal.record("observer_error", error=repr(exc))
+
+    def _load_step(self, now: float) -> float | None:
+        """The load generator's sends due by now; the clock's time is run time plus an offset."""
+        assert self.load is not None
+        offset = now - self.journal.now()
+        due = self.load.step(self.journal.now())
+        return None if due is None else due + offset
 
     def _drive_timeline(self) -> None:
         """Fire each event when it is due, until the scenario's duration is over."""
@@ -184,14 +212,16 @@ class Runner:
             elif self.schedule.over(now):
                 return
             else:
-                time.sleep(min(TIMELINE_TICK, self.schedule.duration - now))
+                self.clock.sleep(min(TIMELINE_TICK, self.schedule.duration - now))
 
     def _settle(self) -> None:
         """Wait (bounded) for the honest nodes to agree, then journal what they ended on."""
         self._phase("settle")
         self._stop_load()
         budget = settle_budget(self.plan.scenario)
-        wait_for_agreement(self.observer, self.journal, self.network.running_honest, budget)
+        wait_for_agreement(
+            self.observer, self.journal, self.network.running_honest, budget, self.clock.sleep
+        )
         self.observer.poll_once()
         nodes = self.network.running_honest()
         record_final_state(self.observer, self.journal, nodes)

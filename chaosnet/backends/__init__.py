@@ -5,7 +5,7 @@ from __future__ import annotations
 from chaosnet.backends.base import Backend
 from chaosnet.errors import UsageError
 
-BACKENDS = ("local", "docker")
+BACKENDS = ("local", "docker", "sim")
 
 
 def make_backend(name: str) -> Backend:
@@ -18,4 +18,8 @@ def make_backend(name: str) -> Backend:
         from chaosnet.backends.docker import DockerBackend
 
         return DockerBackend()
+    if name == "sim":
+        from chaosnet.backends.sim import SimBackend
+
+        return SimBackend()
     raise UsageError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")

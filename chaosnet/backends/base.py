@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+import httpx
+
+from chaosnet.clock import SteppedClock
 from chaosnet.specs import ChainSpec, Endpoint, LinkFault, NodeSpec, NodeStats
 
 
@@ -81,3 +84,17 @@ class CpuLimiter(Protocol):
 
     def set_cpu(self, name: str, fraction: float | None) -> None:
         """Limit the node to `fraction` of one CPU (None lifts the limit)."""
+
+
+@runtime_checkable
+class InProcess(Protocol):
+    """Optional capability: nodes living in this process on virtual time (sim).
+
+    The runner then reads time from `clock` and drives its observer and load generator as steps
+    of it, and reaches the nodes' APIs through `transport`.
+    """
+
+    clock: SteppedClock
+
+    @property
+    def transport(self) -> httpx.BaseTransport: ...

@@ -52,6 +52,12 @@ def run(
     """
     console = Console()
     plan, text = _plan(scenario_file, replay, seed)
+    if backend == "sim":
+        from chaosnet.backends.sim.support import refuse_unsimulable
+
+        if keep:
+            raise UsageError("--keep has nothing to keep on --backend sim: its nodes end with it")
+        refuse_unsimulable(text, str(scenario_file or replay))
     if dry_run:
         print_plan(console, plan)
         raise typer.Exit(0)

@@ -71,32 +71,63 @@ class LoadGenerator:
         self._txids_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._stepped: tuple[Submitter, list[deque[Due]]] | None = None  # step() instead of lanes
 
     @property
     def window(self) -> tuple[float, float]:
         return (self.load.start, self.load.start + self.duration)
 
     def start(self) -> None:
-        offsets = send_offsets(self.load, self.duration)
-        self.stats.offered = len(offsets)
-        lanes = min(MAX_LANES, len(self._keys), max(1, len(self.targets())))
-        for lane in range(lanes):
-            accounts = list(range(lane, len(self._keys), lanes))
-            mine = deque(
-                (accounts[(k // lanes) % len(accounts)], self.load.start + off)
-                for k, off in enumerate(offsets)
-                if k % lanes == lane
-            )
+        for lane, schedule in enumerate(self._lanes()):
             thread = threading.Thread(
-                target=self._lane, args=(lane, mine), name=f"load-{lane}", daemon=True
+                target=self._lane, args=(lane, schedule), name=f"load-{lane}", daemon=True
             )
             self._threads.append(thread)
             thread.start()
+
+    def _lanes(self) -> list[deque[Due]]:
+        """Per lane, its `(account, run time)` sends in order; each account belongs to one lane."""
+        offsets = send_offsets(self.load, self.duration)
+        self.stats.offered = len(offsets)
+        lanes = min(MAX_LANES, len(self._keys), max(1, len(self.targets())))
+        schedules = []
+        for lane in range(lanes):
+            accounts = list(range(lane, len(self._keys), lanes))
+            schedules.append(
+                deque(
+                    (accounts[(k // lanes) % len(accounts)], self.load.start + off)
+                    for k, off in enumerate(offsets)
+                    if k % lanes == lane
+                )
+            )
+        return schedules
+
+    def step(self, now: float) -> float | None:
+        """Instead of `start`: send, from the caller's thread, each lane's batch due by run time
+        `now`, the same batches the lanes would send; the run time of the next send (None: all
+        sent). A simulated run calls this at virtual times, so the load is part of its one order."""
+        if self._stepped is None:
+            client = httpx.Client(timeout=httpx.Timeout(2.0), transport=self.transport)
+            self._stepped = (Submitter(client, self._stop.is_set), self._lanes())
+        submitter, schedules = self._stepped
+        for lane, schedule in enumerate(schedules):
+            due: list[int] = []
+            while schedule and schedule[0][1] <= now and len(due) < MAX_BATCH:
+                due.append(schedule.popleft()[0])
+            if due and not self._stop.is_set():
+                self._send(submitter, lane, due)
+        pending = [s[0][1] for s in schedules if s]
+        if pending and not self._stop.is_set():
+            return min(pending)
+        submitter.client.close()
+        return None
 
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=10)
+        if self._stepped is not None:
+            self._stepped[0].client.close()
 
     def note_confirmed(self, confirmed: int) -> None:
         """How many submitted transactions the final chain holds (known only after the run)."""

@@ -50,7 +50,10 @@ class Observer:
         stats_every: float = 5.0,
         on_sample: Callable[[dict[str, NodeView]], None] | None = None,
         transport: httpx.BaseTransport | None = None,
+        parallel: bool = True,
     ) -> None:
+        """`parallel=False` polls nodes one after another in the caller's thread (a simulated
+        run, whose nodes answer in the world's one thread and must be asked in one order)."""
         self.backend = backend
         self.journal = journal
         self.targets = targets
@@ -69,6 +72,7 @@ class Observer:
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="observe")
         self._stats_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="stats")
         self._stats_thread: threading.Thread | None = None
+        self._map = self._pool.map if parallel else map
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -116,7 +120,7 @@ class Observer:
     # -- one round --------------------------------------------------------------------------------
 
     def poll_once(self) -> None:
-        for view in self._pool.map(self._poll_node, self.targets()):
+        for view in self._map(self._poll_node, self.targets()):
             if view is not None:
                 with self._lock:
                     self.latest[view.name] = view

@@ -34,7 +34,11 @@ def settle_budget(scenario: Scenario) -> float:
 
 
 def wait_for_agreement(
-    observer: Observer, journal: Journal, running_honest: Callable[[], list[str]], budget: float
+    observer: Observer,
+    journal: Journal,
+    running_honest: Callable[[], list[str]],
+    budget: float,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Until the running honest nodes (asked anew each round) share a tip, or `budget` runs out."""
     end = journal.now() + budget
@@ -42,7 +46,7 @@ def wait_for_agreement(
         nodes = running_honest()
         if nodes and observer.converged(nodes, fresh_after=journal.now() - 1.0):
             return
-        time.sleep(POLL)
+        sleep(POLL)
 
 
 def record_final_state(observer: Observer, journal: Journal, running_honest: list[str]) -> None:

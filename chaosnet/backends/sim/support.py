@@ -1,0 +1,65 @@
+"""What a simulation cannot honour, refused before anything runs, at the place it is written.
+
+The world runs every node in one process on virtual time, so some things of a real run have no
+meaning in it (docs/running.md, "Simulation"):
+
+    chain.mining: real          grinding takes CPU time, and CPU time is not virtual time
+    slow: {cpu: …}              there is no CPU to share out: handling costs no virtual time
+    persona sybil, eclipse      their fake identities are real TCP listeners of the process
+    assertion memory            all nodes share one process: no memory figure is one node's
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chaosnet.errors import ScenarioError
+from chaosnet.scenario.yamlsource import parse
+
+SOCKET_PERSONAS = ("sybil", "eclipse")
+
+Problem = tuple[tuple[str | int, ...], str]
+
+
+def refuse_unsimulable(text: str, filename: str) -> None:
+    """Raise `ScenarioError` (`file:line:col: message` each) for what `--backend sim` cannot do."""
+    document = parse(text)
+    problems = unsimulable(document.data)
+    if problems:
+        raise ScenarioError(
+            [
+                f"{filename}:{pos.line}:{pos.column}: {message}"
+                for path, message in problems
+                for pos in [document.value_position(path)]
+            ]
+        )
+
+
+def unsimulable(data: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    if (data.get("chain") or {}).get("mining") == "real":
+        problems.append(
+            (("chain", "mining"), "mining: real cannot run on --backend sim (CPU time is not "
+             "virtual time); use mining: simulated")
+        )  # fmt: skip
+    for i, event in enumerate(data.get("timeline") or []):
+        slow = event.get("slow") if isinstance(event, dict) else None
+        if isinstance(slow, dict) and "cpu" in slow:
+            problems.append(
+                (("timeline", i, "slow", "cpu"), "a CPU quota has no meaning on --backend sim "
+                 "(handling costs no virtual time); slow the node's links only, or run on docker")
+            )  # fmt: skip
+    for i, attacker in enumerate(data.get("attackers") or []):
+        persona = attacker.get("persona") if isinstance(attacker, dict) else None
+        if persona in SOCKET_PERSONAS:
+            problems.append(
+                (("attackers", i, "persona"), f"persona {persona} cannot run on --backend sim "
+                 "(its identities are real TCP listeners); use --backend local")
+            )  # fmt: skip
+    for i, assertion in enumerate(data.get("assertions") or []):
+        if isinstance(assertion, dict) and "memory" in assertion:
+            problems.append(
+                (("assertions", i), "a memory assertion cannot be measured on --backend sim "
+                 "(every node shares one process); use --backend local or docker")
+            )  # fmt: skip
+    return problems

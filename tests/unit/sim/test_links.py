@@ -1,0 +1,76 @@
+"""The link layer between two real nodes: Toxiproxy's semantics in virtual time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chaosnet.backends.sim import SimBackend
+from chaosnet.backends.sim.links import NodeTransport
+from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[SimBackend]:
+    backend = SimBackend()
+    nodes = [NodeSpec("n1", ("n2",)), NodeSpec("n2", ("n1",))]
+    backend.setup(tmp_path, ChainSpec(difficulty=4, genesis_accounts=4, seed=3), nodes)
+    backend.start_nodes(["n1", "n2"])
+    yield backend
+    backend.teardown()
+
+
+def ask(sim: SimBackend, timeout: float = 5.0) -> tuple[str, float]:
+    """n1 asks n2's /health across their link: the outcome and the virtual seconds it took."""
+    world = sim.world
+    transport = NodeTransport(sim._need_layer(), "n1")
+
+    async def once() -> str:
+        async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
+            try:
+                answer = await client.get(f"{sim.endpoint('n2').url}/health")
+            except httpx.HTTPError as exc:
+                return type(exc).__name__
+            return str(answer.status_code)
+
+    started = world.now()
+    outcome = world.run(once(), "n1")
+    return outcome, round(world.now() - started, 6)
+
+
+def test_latency_delays_the_request_once(sim: SimBackend) -> None:
+    sim.set_link("n1", "n2", LinkFault(latency_ms=250))
+    assert ask(sim) == ("200", 0.25)
+
+
+def test_a_cut_link_and_a_crashed_node_refuse_the_connection(sim: SimBackend) -> None:
+    sim.set_link_enabled("n1", "n2", False)
+    assert ask(sim) == ("ConnectError", 0)
+    sim.set_link_enabled("n1", "n2", True)
+    sim.kill_node("n2")
+    assert ask(sim) == ("ConnectError", 0)
+    sim.start_node("n2")  # a new node from the same store
+    assert ask(sim) == ("200", 0)
+
+
+def test_a_paused_node_times_the_caller_out(sim: SimBackend) -> None:
+    sim.pause_node("n2")
+    assert ask(sim, timeout=2.0) == ("ReadTimeout", 2.0)
+    sim.resume_node("n2")
+    assert ask(sim) == ("200", 0)
+
+
+def test_loss_is_drawn_per_message_from_the_seed(sim: SimBackend, tmp_path: Path) -> None:
+    sim.set_link("n1", "n2", LinkFault(loss=0.5))
+    outcomes = [ask(sim)[0] for _ in range(40)]
+    assert 10 < outcomes.count("ReadError") < 30
+    assert set(outcomes) == {"200", "ReadError"}
+
+
+def test_bandwidth_costs_the_answer_its_size(sim: SimBackend) -> None:
+    sim.set_link("n1", "n2", LinkFault(bandwidth_kbps=1))
+    outcome, seconds = ask(sim)
+    assert outcome == "200" and seconds == pytest.approx(len(b'{"ok":true}') / 1000)
