@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--persona-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE"
     )
+    p.add_argument(
+        "--no-compact-blocks",
+        dest="compact_blocks",
+        action="store_false",
+        help="send and ask for full blocks only (peers then relay full blocks to us)",
+    )
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     return p
 
@@ -119,6 +125,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         bootstrap=args.bootstrap,
         dial_map=dial_map,
         mine=args.mine,
+        compact_blocks=args.compact_blocks,
         mining=args.mining,
         hashrate=args.hashrate,
         block_interval=args.block_interval,

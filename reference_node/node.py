@@ -59,6 +59,7 @@ class NodeConfig:
     max_peers: int = 32
     persona: str = "honest"
     persona_args: dict[str, str] = field(default_factory=dict)
+    compact_blocks: bool = True
 
     @property
     def address(self) -> str:
