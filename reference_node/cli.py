@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -80,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="send and ask for full blocks only (peers then relay full blocks to us)",
     )
+    p.add_argument(
+        "--verify-workers",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        help="processes that check the signatures of downloaded blocks (0: on the event loop)",
+    )
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     return p
 
@@ -89,6 +96,8 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         parser.error(f"--port {args.port} is not a TCP port")
     if args.prune is not None and args.prune < 1:
         parser.error("--prune must keep at least 1 block body")
+    if args.verify_workers < 0:
+        parser.error("--verify-workers must be 0 or more")
     if args.max_peers < 1:
         parser.error("--max-peers must be at least 1")
     persona_args = dict(args.persona_arg)
@@ -126,6 +135,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         dial_map=dial_map,
         mine=args.mine,
         compact_blocks=args.compact_blocks,
+        verify_workers=args.verify_workers,
         mining=args.mining,
         hashrate=args.hashrate,
         block_interval=args.block_interval,

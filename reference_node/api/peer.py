@@ -95,6 +95,7 @@ def peer_router(node: Node, peers: PeerManager) -> APIRouter:
         except ValidationError as exc:
             peers.penalize(caller, exc)
             raise
+        await peers.signatures.check([block])
         peers.on_block(block, caller)
         return {"accepted": True}
 

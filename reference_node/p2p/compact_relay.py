@@ -31,6 +31,7 @@ from ..node import Node
 from .compact import MAX_COMPACT_TXS, CompactBlock, CompactFailed, PartialBlock, rebuild
 from .peers import Peer, PeerTable
 from .tasks import Tasks
+from .verify import SignatureChecker
 
 log = logging.getLogger("reference_node.p2p")
 
@@ -63,13 +64,20 @@ class CompactCounters:
 
 class CompactRelay:
     def __init__(
-        self, node: Node, table: PeerTable, send: Send, take_block: TakeBlock, tasks: Tasks
+        self,
+        node: Node,
+        table: PeerTable,
+        send: Send,
+        take_block: TakeBlock,
+        tasks: Tasks,
+        signatures: SignatureChecker,
     ) -> None:
         self.node = node
         self.table = table
         self.send = send
         self.take_block = take_block
         self.tasks = tasks
+        self.signatures = signatures
         self.counters = CompactCounters(node)
         self._rebuilding: set[str] = set()
 
@@ -130,11 +138,13 @@ class CompactRelay:
                 self.counters.missing_txs.inc(len(partial.missing))
                 block = await self._fetch_missing(peer, partial)
                 if block is not None:
+                    await self.signatures.check([block])
                     self._take(block, peer.node_id)
                     return
             self.counters.fallbacks.inc()
             full = await self._fetch_full(peer, compact.hash)
             if full is not None:
+                await self.signatures.check([full])
                 self.take_block(full, peer.node_id)
         except ValidationError as exc:  # already scored by take_block
             log.info("compact block %s from %s refused: %s", compact.hash[:16], peer.node_id, exc)

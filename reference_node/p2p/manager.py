@@ -39,6 +39,7 @@ from .hello import HandshakeRefused, make_hello, parse_hello
 from .peers import Peer, PeerTable
 from .sync import ChainSync
 from .tasks import Tasks, guarded
+from .verify import SignatureChecker
 
 log = logging.getLogger("reference_node.p2p")
 
@@ -73,8 +74,13 @@ class PeerManager(Relay):
         self.seeds = frozenset((*config.peers, *config.bootstrap))
         self._dialing: set[str] = set()
         self.tasks = Tasks()
-        self.sync = ChainSync(node, self.table, self._send, self.penalize, self.tasks, monotonic)
-        self.compact = CompactRelay(node, self.table, self._send, self.on_block, self.tasks)
+        self.signatures = SignatureChecker(node.verified, config.verify_workers)
+        self.sync = ChainSync(
+            node, self.table, self._send, self.penalize, self.tasks, self.signatures, monotonic
+        )
+        self.compact = CompactRelay(
+            node, self.table, self._send, self.on_block, self.tasks, self.signatures
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -86,6 +92,7 @@ class PeerManager(Relay):
     async def stop(self) -> None:
         await self.tasks.cancel_all()
         await self.client.close()
+        self.signatures.close()
 
     # -- what a persona sees (behaviors.base.PeerList) -------------------------------------
 
