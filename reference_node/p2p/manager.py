@@ -88,6 +88,7 @@ class PeerManager(Relay):
         self.tasks.spawn(self._connect_loop(), name="connect")
         self.tasks.spawn(self._mempool_loop(), name="mempool")
         self.sync.start()
+        self.signatures.start()
 
     async def stop(self) -> None:
         await self.tasks.cancel_all()

@@ -16,6 +16,7 @@ def test_good_signatures_are_remembered_and_a_forged_one_is_not(harness):
     block = harness.block(txs=[*txs[:-1], forged])
     verified = VerifiedTxids(mempool={})
     checker = SignatureChecker(verified, workers=2)
+    checker.start()
     try:
         asyncio.run(checker.check([block]))
     finally:
@@ -30,8 +31,12 @@ def test_few_signatures_or_no_workers_are_left_to_connecting(harness):
     for workers, batch in ((2, txs[:3]), (0, txs)):
         verified = VerifiedTxids(mempool={})
         checker = SignatureChecker(verified, workers)
-        asyncio.run(checker.check([harness.block(txs=batch)] if workers else [block]))
-        assert not any(t.txid in verified for t in batch) and checker._pool is None
+        checker.start()
+        try:
+            asyncio.run(checker.check([harness.block(txs=batch)] if workers else [block]))
+        finally:
+            checker.close()
+        assert not any(t.txid in verified for t in batch)
 
 
 def test_the_remembered_txids_are_bounded_and_include_the_mempool():
