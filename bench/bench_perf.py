@@ -169,7 +169,7 @@ def rss_with_mempool(chain_dir: Path, work: Path) -> tuple[float, float]:
     that of its signature workers."""
     shutil.copytree(chain_dir, work / "node")
     with nodes() as start:
-        node = start("node", work / "node")
+        node = start("node", work / "node", "--verify-workers", "2")
         txs = transfers(MEMPOOL_TXS)
         for i in range(0, len(txs), 1000):
             body = {"txs": [t.to_json() for t in txs[i : i + 1000]]}

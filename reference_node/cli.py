@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -84,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--verify-workers",
         type=int,
-        default=min(4, os.cpu_count() or 1),
-        help="processes that check the signatures of downloaded blocks (0: on the event loop)",
+        default=0,
+        help="processes that check the signatures of downloaded blocks (0, the default: on the "
+        "event loop, which measured faster on a busy 2-core machine; see docs/performance.md)",
     )
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     return p

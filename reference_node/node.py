@@ -62,7 +62,7 @@ class NodeConfig:
     persona_args: dict[str, str] = field(default_factory=dict)
     compact_blocks: bool = True
     verify_workers: int = 0
-    """Signature-checking processes; 0 checks on the event loop (the CLI defaults to the cores)."""
+    """Signature-checking processes; 0 checks on the event loop (decision D16)."""
 
     @property
     def address(self) -> str:
