@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # the docker backend installs the project into its image from the same wheels when offline
 export CHAOSNET_WHEELS := $(if $(WHEELS),$(abspath $(WHEELS)),)
 
-.PHONY: install host-packages demo test lint images clean
+.PHONY: install host-packages demo test lint images bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ lint: install  ## what CI checks besides the tests
 
 images: install  ## build the node and Toxiproxy images (offline: a local Debian base)
 	$(BIN)/chaosnet images build
+
+# not part of `make test` or CI: minutes of real node processes and two scenario runs
+bench: install  ## performance figures (issue 13) to bench/results/perf.json; BENCH_QUICK=1 for a short run
+	$(BIN)/python bench/bench_perf.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache runs

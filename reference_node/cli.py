@@ -80,6 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--persona-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE"
     )
+    p.add_argument(
+        "--no-compact-blocks",
+        dest="compact_blocks",
+        action="store_false",
+        help="send and ask for full blocks only (peers then relay full blocks to us)",
+    )
+    p.add_argument(
+        "--verify-workers",
+        type=int,
+        default=0,
+        help="processes that check the signatures of downloaded blocks (0, the default: on the "
+        "event loop, which measured faster on a busy 2-core machine; see docs/performance.md)",
+    )
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     return p
 
@@ -89,6 +102,8 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         parser.error(f"--port {args.port} is not a TCP port")
     if args.prune is not None and args.prune < 1:
         parser.error("--prune must keep at least 1 block body")
+    if args.verify_workers < 0:
+        parser.error("--verify-workers must be 0 or more")
     if args.max_peers < 1:
         parser.error("--max-peers must be at least 1")
     persona_args = dict(args.persona_arg)
@@ -125,6 +140,8 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         bootstrap=args.bootstrap,
         dial_map=dial_map,
         mine=args.mine,
+        compact_blocks=args.compact_blocks,
+        verify_workers=args.verify_workers,
         mining=args.mining,
         hashrate=args.hashrate,
         block_interval=args.block_interval,

@@ -31,6 +31,7 @@ from .core.mempool import Mempool
 from .core.orphans import OrphanPool
 from .core.params import ChainParams
 from .core.tx import Transaction
+from .core.validation import VerifiedTxids
 from .events import EventLog
 from .metrics import Metrics
 from .store import Store
@@ -67,6 +68,9 @@ class NodeConfig:
     """Topology neighbours (--peers/--bootstrap) always keep a slot; off: first come, first served."""
     persona: str = "honest"
     persona_args: dict[str, str] = field(default_factory=dict)
+    compact_blocks: bool = True
+    verify_workers: int = 0
+    """Signature-checking processes; 0 checks on the event loop (decision D16)."""
 
     @property
     def address(self) -> str:
@@ -104,6 +108,7 @@ class Node:
         self.store = store
         self.chain = ChainState(self.params, self.store)
         self.mempool = Mempool()
+        self.verified = VerifiedTxids(self.mempool.txs)
         self.orphans = OrphanPool()
         self.events = EventLog(clock=clock)
         self.metrics = Metrics()
@@ -198,7 +203,7 @@ class Node:
         announced by hash (bulk download during sync).
         """
         try:
-            update = self.chain.add_block(block, self.now_ms(), verified=self.mempool.txs)
+            update = self.chain.add_block(block, self.now_ms(), verified=self.verified)
         except InvalidBlock as exc:
             self.metrics.invalid_messages.inc()
             log.warning("rejected block %s from %s: %s", block.hash[:16], origin or source, exc)

@@ -95,8 +95,31 @@ def peer_router(node: Node, peers: PeerManager) -> APIRouter:
         except ValidationError as exc:
             peers.penalize(caller, exc)
             raise
+        await peers.signatures.check([block])
         peers.on_block(block, caller)
         return {"accepted": True}
+
+    @router.post("/cmpctblock", openapi_extra=schemas.body(schemas.COMPACT_BLOCK))
+    async def p2p_compact_block(request: Request, caller: str | None = PeerId) -> dict[str, Any]:
+        """A block as header + short ids; `missing` txs are then fetched from the caller."""
+        try:
+            compact = peers.compact.parse(await read_json(request))
+        except ValidationError as exc:
+            peers.penalize(caller, exc)
+            raise
+        return peers.compact.on_compact(compact, caller)
+
+    @router.post(
+        "/getblocktxn",
+        openapi_extra=schemas.body(schemas.GETBLOCKTXN),
+        responses=schemas.errors(404),
+    )
+    async def getblocktxn(request: Request) -> dict[str, Any]:
+        """The transactions at `indexes` of a block we have (a compact block's missing ones)."""
+        answer = peers.compact.block_txns(await read_json(request))
+        if answer is None:
+            raise HTTPException(404, "no such block body here")
+        return answer
 
     @router.post("/inv", openapi_extra=schemas.body(schemas.INV))
     async def p2p_inv(request: Request, caller: str | None = PeerId) -> dict[str, Any]:

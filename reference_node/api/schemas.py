@@ -13,6 +13,7 @@ from typing import Any
 
 from ..core.block import MAX_BITS
 from ..core.encoding import MAX_U63
+from ..p2p.compact import MAX_COMPACT_TXS, SHORT_ID_BYTES
 from ..p2p.hello import MAX_TEXT, PROTOCOL_VERSION
 from ..p2p.manager import MAX_TX_INV
 from ..p2p.sync import MAX_HEADERS
@@ -81,6 +82,42 @@ BLOCK_MESSAGE: Schema = {
     "properties": {"block": BLOCK},
 }
 
+COMPACT_BLOCK: Schema = {
+    "type": "object",
+    "required": ["header", "short_ids", "prefilled"],
+    "properties": {
+        "header": HEADER,
+        "short_ids": {
+            "type": "array",
+            "maxItems": MAX_COMPACT_TXS,
+            "items": {"type": "string", "pattern": f"^[0-9a-f]{{{2 * SHORT_ID_BYTES}}}$"},
+        },
+        "prefilled": {
+            "type": "array",
+            "maxItems": MAX_COMPACT_TXS,
+            "items": {
+                "type": "object",
+                "required": ["index", "tx"],
+                "properties": {"index": _U63, "tx": _BLOCK_TX},
+                "additionalProperties": False,
+            },
+            "description": "whole txs with their block index (strictly increasing, in range)",
+        },
+    },
+    "additionalProperties": False,
+    "description": "a block as header + 6-byte short ids (the coinbase prefilled)",
+}
+
+GETBLOCKTXN: Schema = {
+    "type": "object",
+    "required": ["hash", "indexes"],
+    "properties": {
+        "hash": _HASH,
+        "indexes": {"type": "array", "maxItems": MAX_COMPACT_TXS, "items": _U63},
+    },
+    "additionalProperties": False,
+}
+
 
 def handshake(genesis: str) -> Schema:
     """A peer's hello; it must be of our network, so the schema names our genesis hash."""
@@ -95,6 +132,9 @@ def handshake(genesis: str) -> Schema:
             "height": {"type": "integer", "minimum": 0},
             "total_work": {"type": "integer", "minimum": 0},
             "tip": {"type": "string", "description": "a block hash; anything else is ignored"},
+            "compact_blocks": {
+                "description": "true: send this node compact blocks; anything else means no"
+            },
         },
     }
 

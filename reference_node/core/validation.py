@@ -6,6 +6,7 @@ the only place that knows balances.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Container, Sequence
 
 from .block import Block, Header, merkle_root
@@ -64,3 +65,22 @@ def check_body(block: Block, height: int, verified: Container[str] = ()) -> None
             tx.check_signature()
         except InvalidTx as exc:
             raise InvalidBlock("bad-tx", f"tx {tx.txid}: {exc}") from exc
+
+
+class VerifiedTxids:
+    """Txids whose signatures need no second check when their block connects: the mempool's
+    (checked on admission) and those a batch check verified ahead of connecting (bounded, oldest
+    forgotten first). A txid commits to the signed bytes and the signature, so it is enough."""
+
+    def __init__(self, mempool: Container[str], max_size: int = 100_000) -> None:
+        self.mempool = mempool
+        self.max_size = max_size
+        self._checked: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, txid: object) -> bool:
+        return txid in self.mempool or txid in self._checked
+
+    def add(self, txid: str) -> None:
+        self._checked[txid] = None
+        if len(self._checked) > self.max_size:
+            self._checked.popitem(last=False)

@@ -35,9 +35,13 @@ class Hello:
     total_work: int
     tip: str | None
     """The peer's tip hash, when it sent a well-formed one."""
+    compact_blocks: bool = False
+    """It takes compact blocks; absent (an older node) or anything but `true` means no."""
 
 
-def make_hello(chain: ChainState, node_id: str, address: str) -> dict[str, Any]:
+def make_hello(
+    chain: ChainState, node_id: str, address: str, compact_blocks: bool = False
+) -> dict[str, Any]:
     return {
         "version": PROTOCOL_VERSION,
         "software": __version__,
@@ -48,6 +52,7 @@ def make_hello(chain: ChainState, node_id: str, address: str) -> dict[str, Any]:
         "best_header_height": chain.best_header.height,
         "address": address,
         "tip": chain.tip.hash,
+        "compact_blocks": compact_blocks,
     }
 
 
@@ -76,4 +81,5 @@ def parse_hello(hello: Any, genesis: str) -> Hello:
         hello["height"],
         hello["total_work"],
         tip if is_hex(tip, 32) else None,
+        hello.get("compact_blocks") is True,
     )

@@ -35,10 +35,12 @@ from ..core.errors import InvalidBlock, InvalidTx, ValidationError
 from ..core.tx import Transaction
 from ..node import Node, Relay
 from .client import PeerClient, PeerRefused, PeerUnreachable
+from .compact_relay import CompactRelay
 from .hello import HandshakeRefused, make_hello, parse_hello
 from .peers import Peer, PeerTable
 from .sync import ChainSync
 from .tasks import Tasks, guarded
+from .verify import SignatureChecker
 
 log = logging.getLogger("reference_node.p2p")
 
@@ -73,7 +75,13 @@ class PeerManager(Relay):
         self.seeds = frozenset((*config.peers, *config.bootstrap))
         self._dialing: set[str] = set()
         self.tasks = Tasks()
-        self.sync = ChainSync(node, self.table, self._send, self.penalize, self.tasks, monotonic)
+        self.signatures = SignatureChecker(node.verified, config.verify_workers)
+        self.sync = ChainSync(
+            node, self.table, self._send, self.penalize, self.tasks, self.signatures, monotonic
+        )
+        self.compact = CompactRelay(
+            node, self.table, self._send, self.on_block, self.tasks, self.signatures
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -81,10 +89,12 @@ class PeerManager(Relay):
         self.tasks.spawn(self._connect_loop(), name="connect")
         self.tasks.spawn(self._mempool_loop(), name="mempool")
         self.sync.start()
+        self.signatures.start()
 
     async def stop(self) -> None:
         await self.tasks.cancel_all()
         await self.client.close()
+        self.signatures.close()
 
     # -- what a persona sees (behaviors.base.PeerList) -------------------------------------
 
@@ -110,7 +120,8 @@ class PeerManager(Relay):
     # -- handshake and addresses -----------------------------------------------------------
 
     def hello(self) -> dict[str, Any]:
-        return make_hello(self.node.chain, self.node.config.node_id, self.node.config.address)
+        config = self.node.config
+        return make_hello(self.node.chain, config.node_id, config.address, config.compact_blocks)
 
     def _parse_hello(self, hello: Any) -> Peer:
         parsed = parse_hello(hello, self.node.chain.genesis.hash)
@@ -122,6 +133,7 @@ class PeerManager(Relay):
             parsed.total_work,
         )
         peer.best_known = parsed.tip
+        peer.compact_blocks = parsed.compact_blocks
         return peer
 
     def accept_handshake(self, hello: Any) -> dict[str, Any]:
@@ -260,12 +272,20 @@ class PeerManager(Relay):
         return answer
 
     def block(self, block: Block, origin: str | None) -> None:
-        payload = {"block": block.to_json()}
+        """Push a new block: compact to peers that take it, whole to the others."""
+        full: dict[str, Any] | None = None
+        compact: dict[str, Any] | None = None
         for peer in list(self.table.peers.values()):
-            if peer.node_id != origin and self.persona.relay_block(block, peer.node_id):
-                self.tasks.spawn(
-                    self._send(peer, "/p2p/block", payload, attempts=BLOCK_PUSH_ATTEMPTS)
-                )
+            if peer.node_id == origin or not self.persona.relay_block(block, peer.node_id):
+                continue
+            if self.compact.wants_compact(peer):
+                compact = compact or self.compact.message(block)
+                path, payload = "/p2p/cmpctblock", compact
+                self.compact.counters.sent.inc()
+            else:
+                full = full or {"block": block.to_json()}
+                path, payload = "/p2p/block", full
+            self.tasks.spawn(self._send(peer, path, payload, attempts=BLOCK_PUSH_ATTEMPTS))
 
     def tip(self, block_hash: str) -> None:
         payload = {"blocks": [block_hash]}

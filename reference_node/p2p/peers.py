@@ -56,6 +56,8 @@ class Peer:
     """The last block (or header) this peer sent us: its chain is that block's ancestry."""
     lacks: set[str] = field(default_factory=set)
     """Blocks this peer answered it does not have (pruned, or another branch)."""
+    compact_blocks: bool = False
+    """Its handshake said it takes compact blocks (`/p2p/cmpctblock`)."""
 
     def lacking(self, block_hash: str) -> None:
         if len(self.lacks) > MAX_KNOWN_TXS:
@@ -128,6 +130,7 @@ class PeerTable:
         if existing is not None:
             existing.height, existing.work, existing.failures = peer.height, peer.work, 0
             existing.best_known = peer.best_known or existing.best_known
+            existing.compact_blocks = peer.compact_blocks
             if via is not None and self.addresses.get(via, KnownAddress(via)).seed:
                 existing.dial = via
             peer = existing

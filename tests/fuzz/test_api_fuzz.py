@@ -38,19 +38,27 @@ well_typed_tx = st.fixed_dictionaries({
     "nonce": u63 | st.integers(0, 3),
     "signature": st.just(GOOD_TX["signature"]) | st.binary(min_size=64, max_size=64).map(bytes.hex),
 })  # fmt: skip
-well_typed_block = st.fixed_dictionaries({
-    "header": st.fixed_dictionaries({
-        "prev": hex32, "merkle_root": hex32, "timestamp": u63,
-        "bits": st.just(4) | st.integers(0, 255),  # the fuzz node's difficulty, or any
-        "nonce": u63, "miner": hex32,
-    }),
-    "txs": st.lists(well_typed_tx, max_size=3),
+well_typed_header = st.fixed_dictionaries({
+    "prev": hex32, "merkle_root": hex32, "timestamp": u63,
+    "bits": st.just(4) | st.integers(0, 255),  # the fuzz node's difficulty, or any
+    "nonce": u63, "miner": hex32,
 })  # fmt: skip
-SHAPED = {"/tx": well_typed_tx, "/p2p/tx": well_typed_tx, "/p2p/block": well_typed_block}
+well_typed_block = st.fixed_dictionaries(
+    {"header": well_typed_header, "txs": st.lists(well_typed_tx, max_size=3)}
+)
+well_typed_compact = st.fixed_dictionaries({
+    "header": well_typed_header,
+    "short_ids": st.lists(st.binary(min_size=6, max_size=6).map(bytes.hex), max_size=4),
+    "prefilled": st.lists(
+        st.fixed_dictionaries({"index": st.integers(0, 5), "tx": well_typed_tx}), max_size=2
+    ),
+})  # fmt: skip
+SHAPED = {"/tx": well_typed_tx, "/p2p/tx": well_typed_tx, "/p2p/block": well_typed_block,
+          "/p2p/cmpctblock": well_typed_compact}  # fmt: skip
 """Every field of the right type and size, the values random: such bodies pass the shape checks
 and meet the rules behind them (signature, proof of work, merkle root, parent, nonce)."""
 POSTS = ["/tx", "/p2p/handshake", "/p2p/addr", "/p2p/tx", "/p2p/block", "/p2p/inv",
-         "/p2p/getheaders", "/p2p/getblocks"]  # fmt: skip
+         "/p2p/getheaders", "/p2p/getblocks", "/p2p/cmpctblock", "/p2p/getblocktxn"]  # fmt: skip
 GETS = ["/tx/{}", "/blocks/{}", "/blocks/height/{}", "/balance/{}", "/proof/{}",
         "/headers?from={}&count={}", "/events?since={}"]  # fmt: skip
 SETTINGS = settings(

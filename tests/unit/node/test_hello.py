@@ -36,3 +36,13 @@ def test_a_malformed_hello_is_a_decode_error(harness, change):
 def test_a_tip_that_is_no_hash_is_ignored(harness):
     hello = {**make_hello(harness.chain, "n1", "a:1"), "tip": "not a hash"}
     assert parse_hello(hello, harness.chain.genesis.hash).tip is None
+
+
+def test_only_an_explicit_true_asks_for_compact_blocks(harness):
+    hello = make_hello(harness.chain, "n1", "a:1", compact_blocks=True)
+    assert parse_hello(hello, harness.chain.genesis.hash).compact_blocks is True
+    for older in (
+        {k: v for k, v in hello.items() if k != "compact_blocks"},
+        {**hello, "compact_blocks": "yes"},
+    ):
+        assert parse_hello(older, harness.chain.genesis.hash).compact_blocks is False

@@ -1,0 +1,308 @@
+"""Issue 13's performance figures, each the median of repeated runs: `make bench`.
+
+    .venv/bin/python bench/bench_perf.py [--runs 3]      # BENCH_QUICK=1: 1 run, smaller sizes
+
+  * fresh sync of 10,000 blocks from 4 peers on 127.0.0.1 (seconds; target < 30);
+  * RSS of a node holding 1,000 / 10,000 blocks and a 5,000-tx mempool (MiB; target < 100 at 10k);
+  * fresh sync of blocks with 100 txs each, signatures checked on the event loop vs in worker
+    processes (`--verify-workers 0` vs the default);
+  * body bytes on the wire per confirmed transaction, full blocks vs compact blocks;
+  * block propagation p50/p90 to 90 % of 10 nodes on 100 ms links, degree 4, idle and at 120 TPS
+    (`chaosnet run scenarios/bench/propagation-*.yaml`, read from results.json; one run each,
+    its percentiles are already over every block of the run).
+Writes bench/results/perf.json and prints a table. Real node processes on 127.0.0.1; figures
+from a shared machine are indicative, so the load average is recorded beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from reference_node.core.chain import ChainState
+from reference_node.core.keys import account_address, account_key
+from reference_node.core.mining import build_block, solve
+from reference_node.core.params import GENESIS_TIMESTAMP, ChainParams
+from reference_node.core.tx import Transaction, make_transfer
+from reference_node.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+NODE_BIN = Path(sys.executable).parent / "chaosnet-node"
+CHAOSNET_BIN = Path(sys.executable).parent / "chaosnet"
+DIFFICULTY = 8
+ACCOUNTS = 100
+PARAMS = ChainParams(DIFFICULTY, ACCOUNTS)
+RESULTS = Path(__file__).parent / "results" / "perf.json"
+MEMPOOL_TXS = 5000
+"""100 senders x 50 nonces: within the mempool's 64-nonce gap per sender."""
+
+
+def transfers(count: int) -> list[Transaction]:
+    """`count` valid transfers, round-robin over the genesis accounts, nonces from 0."""
+    return [
+        make_transfer(
+            account_key(i % ACCOUNTS), account_address((i + 1) % ACCOUNTS), 1, 1, i // ACCOUNTS
+        )
+        for i in range(count)
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_chain(path: Path, count: int, txs_per_block: int = 0) -> Path:
+    """A chain of `count` blocks straight into a data dir (each block `txs_per_block` txs)."""
+    path.mkdir(parents=True)
+    store = Store(path / "chain.sqlite3")
+    chain = ChainState(PARAMS, store)
+    store.load(chain)
+    for i in range(1, count + 1):
+        txs = [
+            make_transfer(account_key(a), account_address((a + 1) % ACCOUNTS), 1, 1, i - 1)
+            for a in range(txs_per_block)
+        ]
+        now = GENESIS_TIMESTAMP + 1000 * i
+        block = solve(build_block(chain, chain.tip, txs, "cc" * 32, now))
+        store.apply(chain.add_block(block, now), chain)
+    store.close()
+    return path
+
+
+class NodeRun:
+    """One chaosnet-node process on a free port."""
+
+    def __init__(self, name: str, data_dir: Path, *flags: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.address = f"127.0.0.1:{self.port}"
+        cmd = [str(NODE_BIN), "--port", str(self.port), "--node-id", name,
+               "--data-dir", str(data_dir), "--difficulty", str(DIFFICULTY),
+               "--genesis-accounts", str(ACCOUNTS), "--log-level", "warning", *flags]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: httpx.get(self.url + "/health", timeout=1).status_code == 200, 30)
+
+    def status(self) -> dict[str, Any]:
+        return dict(httpx.get(self.url + "/status", timeout=10).json())
+
+    def metric(self, name: str) -> float:
+        for line in httpx.get(self.url + "/metrics", timeout=10).text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return 0.0
+
+    def rss_mib(self) -> float:
+        return float(psutil.Process(self.proc.pid).memory_info().rss / 2**20)
+
+    def workers_uss_mib(self) -> float:
+        """Memory the signature workers (the node's forked children) add: their unique set
+        size, since the pages they share with the node are counted in the node's RSS."""
+        children = psutil.Process(self.proc.pid).children(recursive=True)
+        return float(sum(c.memory_full_info().uss for c in children) / 2**20)
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+@contextmanager
+def nodes() -> Iterator[Callable[..., NodeRun]]:
+    started: list[NodeRun] = []
+
+    def start(name: str, data_dir: Path, *flags: str) -> NodeRun:
+        started.append(NodeRun(name, data_dir, *flags))
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for node in started:
+            node.stop()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float) -> float:
+    """Seconds until `predicate()` is truthy (polled every 50 ms); RuntimeError after timeout."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            if predicate():
+                return time.monotonic() - start
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"not done within {timeout} s")
+
+
+def fresh_sync(chain_dir: Path, work: Path, peers: int, *flags: str) -> tuple[float, float]:
+    """Seconds for an empty node to download `chain_dir` from `peers` copies, and its RSS then."""
+    with nodes() as start:
+        sources = []
+        for i in range(peers):
+            shutil.copytree(chain_dir, work / f"source{i}")
+            sources.append(start(f"source{i}", work / f"source{i}"))
+        height = sources[0].status()["height"]
+        peer_list = ",".join(s.address for s in sources)
+        fresh = start("fresh", work / "fresh", "--peers", peer_list, *flags)
+        seconds = wait_for(lambda: fresh.status()["height"] >= height, 600)
+        return seconds, fresh.rss_mib()
+
+
+def rss_with_mempool(chain_dir: Path, work: Path) -> tuple[float, float]:
+    """RSS (MiB) of a node on `chain_dir` once MEMPOOL_TXS transactions wait in its mempool, and
+    that of its signature workers."""
+    shutil.copytree(chain_dir, work / "node")
+    with nodes() as start:
+        node = start("node", work / "node", "--verify-workers", "2")
+        txs = transfers(MEMPOOL_TXS)
+        for i in range(0, len(txs), 1000):
+            body = {"txs": [t.to_json() for t in txs[i : i + 1000]]}
+            httpx.post(node.url + "/p2p/tx", json=body, timeout=60).raise_for_status()
+        wait_for(lambda: node.status()["mempool_size"] >= MEMPOOL_TXS, 60)
+        return node.rss_mib(), node.workers_uss_mib()
+
+
+def bytes_per_confirmed_tx(work: Path, count: int, *flags: str) -> float:
+    """Peer-protocol body bytes per transaction for a miner and a peer carrying `count` transfers
+    (sent to the peer) until the miner's blocks confirm them on the peer. Every body either node
+    received, minus the bench's own `POST /tx` bodies; user-API answers are sent, not received,
+    so polling does not count."""
+    with nodes() as start:
+        miner = start("miner", work / "miner", "--mine", "--block-interval", "1", *flags)
+        peer = start("peer", work / "peer", "--peers", miner.address, *flags)
+        wait_for(lambda: miner.status()["peers"], 20)
+        txs = transfers(count)
+        posted = 0
+        for tx in txs:
+            body = json.dumps(tx.to_json()).encode()
+            posted += len(body)
+            headers = {"content-type": "application/json"}
+            httpx.post(peer.url + "/tx", content=body, headers=headers, timeout=10)
+        last = txs[-ACCOUNTS:]
+
+        def confirmed() -> bool:
+            answers = (httpx.get(f"{peer.url}/tx/{t.txid}", timeout=10).json() for t in last)
+            return all(a.get("confirmations", 0) >= 1 for a in answers)
+
+        wait_for(confirmed, 120)
+        received = sum(n.metric("chaosnet_bytes_in_total") for n in (miner, peer))
+        return (received - posted) / count
+
+
+def propagation(scenario: Path, out: Path) -> dict[str, Any]:
+    """p50/p90 (s) from one `chaosnet run` of `scenario` (a non-zero exit is a missed target)."""
+    subprocess.run(
+        [str(CHAOSNET_BIN), "run", str(scenario), "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    results = json.loads(next(out.glob("*/results.json")).read_text())
+    summary = results["metrics"]["propagation"]
+    return {"p50": summary["p50"], "p90": summary["p90"], "blocks": summary["blocks"]}
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def run_once(run: int, quick: bool, chains: dict[str, Path], work: Path) -> dict[str, float]:
+    """One run of every node-level figure; keys are the result names."""
+    figures: dict[str, float] = {}
+    sync_blocks = "sync" if not quick else "sync_quick"
+    figures["sync_4_peers_s"], figures["sync_4_peers_rss_mib"] = fresh_sync(
+        chains[sync_blocks], work / "sync", 4
+    )
+    figures["rss_1k_blocks_5k_mempool_mib"], _ = rss_with_mempool(chains["1k"], work / "rss1k")
+    figures["rss_10k_blocks_5k_mempool_mib"], figures["signature_workers_uss_mib"] = (
+        rss_with_mempool(chains[sync_blocks], work / "rss10k")
+    )
+    for label, workers in (("serial", "0"), ("parallel", str(min(4, os.cpu_count() or 1)))):
+        figures[f"sync_100tx_blocks_{label}_s"], _ = fresh_sync(
+            chains["txs"], work / f"txs-{label}", 1, "--verify-workers", workers
+        )
+    txs = 300 if quick else 1000
+    for label, flags in (("full", ("--no-compact-blocks",)), ("compact", ())):
+        figures[f"bytes_per_tx_{label}"] = bytes_per_confirmed_tx(
+            work / f"bytes-{label}", txs, *flags
+        )
+    figures["load_average"] = load_average()
+    print(f"run {run + 1}: " + ", ".join(f"{k}={v:.2f}" for k, v in figures.items()), flush=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    parser.add_argument("--runs", type=int, default=1 if quick else 3)
+    parser.add_argument("--no-scenarios", action="store_true", help="skip the chaosnet runs")
+    args = parser.parse_args()
+    sizes = {"sync": 10_000, "sync_quick": 2_000, "1k": 1_000}
+    tx_blocks = 30 if quick else 100
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bench-perf-") as tmp:
+        root = Path(tmp)
+        chains = {
+            name: write_chain(root / f"chain-{name}", count)
+            for name, count in sizes.items()
+            if name != ("sync" if quick else "sync_quick")
+        }
+        chains["txs"] = write_chain(root / "chain-txs", tx_blocks, txs_per_block=100)
+        runs = []
+        for run in range(args.runs):
+            (root / f"run{run}").mkdir()
+            runs.append(run_once(run, quick, chains, root / f"run{run}"))
+        medians = {k: round(statistics.median(r[k] for r in runs), 2) for k in runs[0]}
+        scenarios: dict[str, Any] = {}
+        if not args.no_scenarios:
+            for name in ("idle", "load"):
+                scenario = ROOT / "scenarios" / "bench" / f"propagation-{name}.yaml"
+                scenarios[name] = propagation(scenario, root / f"scenario-{name}")
+                scenarios[name]["load_average"] = load_average()
+    result = {
+        "quick": quick,
+        "runs": args.runs,
+        "sizes": {**sizes, "tx_blocks": tx_blocks},
+        "median": medians,
+        "all": runs,
+        "propagation": scenarios,
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print_table(medians, scenarios)
+    print(f"written to {RESULTS} in {result['seconds']} s")
+
+
+def print_table(medians: dict[str, float], scenarios: dict[str, Any]) -> None:
+    print(f"{'figure':>40} | median")
+    for key, value in medians.items():
+        print(f"{key:>40} | {value}")
+    serial, parallel = (
+        medians["sync_100tx_blocks_serial_s"],
+        medians["sync_100tx_blocks_parallel_s"],
+    )
+    print(f"{'signature check speed-up (serial/parallel)':>40} | {serial / parallel:.2f}x")
+    for name, summary in scenarios.items():
+        print(f"{'propagation ' + name + ' p50 / p90 s':>40} | {summary['p50']} / {summary['p90']}")
+
+
+if __name__ == "__main__":
+    main()
