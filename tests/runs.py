@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -105,6 +106,17 @@ def run_ok(scenario: str | Path, out: Path, *extra: str) -> dict[str, Any]:
     ran = run_scenario(scenario, out, *extra)
     assert ran.results["verdict"] == "pass"
     return ran.results
+
+
+def honest_control(scenario: str, dest: Path) -> Path:
+    """A copy of an attack scenario whose attackers run the reference behaviour (`persona:
+    honest`) with the same hashrate and place: the run that shows its assertions can fail."""
+    text = (SCENARIOS / scenario).read_text(encoding="utf-8")
+    control, count = re.subn(r"persona: [a-z-]+", "persona: honest", text)
+    assert count, f"{scenario} has no attacker to make honest"
+    path = dest / f"honest-{scenario}"
+    path.write_text(control, encoding="utf-8")
+    return path
 
 
 def assert_proved(run_dir: Path) -> Proof:
