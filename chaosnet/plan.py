@@ -339,7 +339,9 @@ def _node_specs(scenario: Scenario, edges: tuple[Pair, ...]) -> tuple[NodeSpec, 
 
 
 def _persona_args(attacker: Attacker) -> tuple[tuple[str, str], ...]:
-    if attacker.persona == "honest":  # a control run: the attack's settings have no one to read them
+    if (
+        attacker.persona == "honest"
+    ):  # a control run: the attack's settings have no one to read them
         return ()
     args: list[tuple[str, str]] = []
     for key in ("victim", "confirmations", "identities"):

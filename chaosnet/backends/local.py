@@ -284,10 +284,11 @@ class LocalBackend(LinkedNodes[_Node]):
     def teardown(self, keep: bool = False) -> None:
         """Stop every process started; safe to call twice (also runs at interpreter exit).
 
-        Processes never outlive chaosnet (see the module docstring), so `keep` changes nothing
-        here: the run dir (data, logs) is always kept.
+        Processes never outlive chaosnet (see the module docstring): `keep` leaves them running
+        for as long as this process lives (`chaosnet run --keep` waits for Ctrl-C, then calls
+        teardown again). The run dir (data, logs) is always kept.
         """
-        if self._torn_down:
+        if self._torn_down or keep:
             return
         self._torn_down = True
         atexit.unregister(self.teardown)

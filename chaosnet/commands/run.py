@@ -91,13 +91,24 @@ def _plan(scenario_file: Path | None, replay: Path | None, seed: int | None) -> 
 
 
 def _print_keep(console: Console, runner: Runner) -> None:
+    """Docker's network outlives this process until `chaosnet down`; local processes die with
+    chaosnet (they are its children), so for them --keep holds this process open instead."""
     console.print("[bold]the network is still up[/] (--keep):")
     for name in runner.plan.node_names:
         try:
             console.print(f"  {name}: {runner.backend.endpoint(name).url}/status")
         except Exception:
             continue
-    console.print(f"tear it down with: chaosnet down {runner.run_dir.name}")
+    if runner.backend.name != "local":
+        console.print(f"tear it down with: chaosnet down {runner.run_dir.name}")
+        return
+    console.print("the nodes stop with this process: press Ctrl-C when done")
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.backend.teardown()
 
 
 def register(app: typer.Typer) -> None:
