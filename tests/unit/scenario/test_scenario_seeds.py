@@ -40,7 +40,9 @@ def test_scenario_file_is_valid_and_runnable_on_two_cores(path: Path) -> None:
     scenario = load_scenario(path)
     assert scenario.name == path.stem
     assert path.read_text().startswith("# yaml-language-server: $schema=")
-    assert 20 <= scenario.duration <= 90
+    assert (
+        20 <= scenario.duration <= 120
+    )  # selfish-mining needs 120 s of blocks to tell 1.2x fair from fair
     assert len(scenario.nodes) <= 20  # scale-20: twenty containers, the docker backend's test
     assert scenario.chain.mining is MiningMode.SIMULATED
     assert 1 <= scenario.chain.block_interval <= 3
@@ -54,3 +56,9 @@ def test_byzantine_third_has_a_third_attackers() -> None:
     attackers = [n for n in scenario.nodes if n.role is Role.ATTACKER]
     assert len(attackers) * 3 == len(scenario.nodes)
     assert {a.persona for a in scenario.attackers} == {"invalid-blocks"}
+
+
+@pytest.mark.parametrize("path", sorted((SCENARIOS / "bench").glob("*.yaml")), ids=lambda p: p.stem)
+def test_bench_scenario_is_valid(path: Path) -> None:
+    """`make bench` runs these; a schema change must not leave them unloadable."""
+    assert load_scenario(path).assertions
