@@ -36,6 +36,7 @@ from typing import Any
 import jsonschema
 import psutil
 
+from chaosnet.observe.metrics import partition_windows as metric_windows
 from chaosnet.scenario import load_scenario_text
 from chaosnet.scenario.model import Pause, Scenario
 
@@ -382,19 +383,7 @@ def _point(point: Point, name: str, proof: Proof) -> None:
 
 def partition_windows(journal: Iterable[Record], run_end: float) -> list[tuple[float, float]]:
     """(start, end) of each partition from the journal; one never healed ends with the run."""
-    windows: list[tuple[float, float]] = []
-    start: float | None = None
-    for r in journal:
-        if r["kind"] != "partition":
-            continue
-        if r["state"] == "start" and start is None:
-            start = float(r["t"])
-        elif r["state"] == "end" and start is not None:
-            windows.append((start, float(r["t"])))
-            start = None
-    if start is not None:
-        windows.append((start, run_end))
-    return windows
+    return [(start, min(end, run_end)) for start, end in metric_windows(list(journal))]
 
 
 def longest_split(samples: list[Record], nodes: list[str], start: float, end: float) -> float:

@@ -36,6 +36,22 @@ class Estimate:
     n: int
     expected: float | None
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mean": round(self.mean, 6),
+            "ci95": [round(self.low, 6), round(self.high, 6)],
+            "n": self.n,
+            "expected": None if self.expected is None else round(self.expected, 6),
+        }
+
+    @classmethod
+    def from_json(cls, m: dict[str, Any]) -> Estimate:
+        low, high = (float(v) for v in m["ci95"])
+        expected = m.get("expected")
+        return cls(
+            float(m["mean"]), low, high, int(m["n"]), None if expected is None else float(expected)
+        )
+
 
 @dataclass(frozen=True)
 class SweepPoint:
@@ -90,17 +106,7 @@ def _parse(directory: Path, doc: dict[str, Any]) -> Sweep:
         raise ValueError("parameters is empty")
     points = []
     for index, raw in enumerate(doc["points"]):
-        metrics = {}
-        for name, m in raw["metrics"].items():
-            low, high = (float(v) for v in m["ci95"])
-            expected = m.get("expected")
-            metrics[str(name)] = Estimate(
-                float(m["mean"]),
-                low,
-                high,
-                int(m["n"]),
-                None if expected is None else float(expected),
-            )
+        metrics = {str(name): Estimate.from_json(m) for name, m in raw["metrics"].items()}
         missing = [p for p in parameters if p not in raw["parameters"]]
         if missing:
             raise ValueError(f"points[{index}] lacks parameters {missing}")

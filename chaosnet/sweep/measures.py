@@ -8,11 +8,11 @@ named per attacker (`attacker_share.mallory`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from chaosnet import theory
 from chaosnet.observe.attacks import PERSONA_CONFIRMATIONS
+from chaosnet.report.sweep import Estimate
 from chaosnet.scenario.model import Scenario
 
 # Figures that are shares (0..1); every figure here is at least 0, so intervals are clipped to
@@ -31,23 +31,6 @@ THEORY = {
     "double_spend_success": "Rosenfeld's double-spend success at the attacker's hashrate share "
     "and its confirmations",
 }
-
-
-@dataclass(frozen=True)
-class Estimate:
-    mean: float
-    low: float
-    high: float
-    n: int
-    expected: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "mean": round(self.mean, 6),
-            "ci95": [round(self.low, 6), round(self.high, 6)],
-            "n": self.n,
-            "expected": None if self.expected is None else round(self.expected, 6),
-        }
 
 
 def run_figures(results: dict[str, Any]) -> dict[str, float]:
