@@ -67,6 +67,6 @@ def test_a_stepped_run_starts_no_thread_and_acts_at_exact_times(tmp_path: Path) 
     assert max(threads) == 0
     assert [e["drift_ms"] for e in result.results["timeline"]] == [0.0]
     load = result.results["metrics"]["load"]
-    assert load["scheduled"] == load["submitted"] == 10 and load["late"] == 0
+    assert load["offered"] == load["submitted"] == 10 and load["late"] == 0
     sampled_at = {r["t"] for r in journal_of(tmp_path) if r["kind"] == "sample"}
     assert sampled_at and all((t * 2).is_integer() for t in sampled_at)  # every 0.5 s exactly
