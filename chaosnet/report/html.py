@@ -9,6 +9,7 @@ shown, and a banner lists what is missing.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -201,24 +202,7 @@ def _plots(
             ),
         )
     if series.main_chain(records):
-        times = series.propagation_times(records, honest, coverage)
-        add(
-            "propagation",
-            "Share of main-chain blocks that reached the coverage share of honest "
-            "nodes within x seconds (blocks first seen during a partition are left out).",
-            plots.propagation_cdf_plot(times, coverage),
-        )
-        load = context.plan.scenario.load if context else None
-        offered = series.offered_tps(load, end, TPS_BIN_S) if load and load.tps > 0 else []
-        confirmed = series.confirmed_tps(records, TPS_BIN_S)
-        if offered or any(v for _, v in confirmed):
-            add(
-                "tps",
-                f"Transactions of the final chain per second in {TPS_BIN_S:g}s bins (by when "
-                "their block first appeared), against the rate the load generator was told to "
-                "send.",
-                plots.tps_plot(confirmed, offered),
-            )
+        _flow_plots(records, context, honest, coverage, end, add)
     memory = series.memory_by_node(records)
     if memory:
         add("memory", "Resident memory of each node's process.", plots.memory_plot(memory))
@@ -241,3 +225,32 @@ def _plots(
             plots.share_plot(shares, hashrate_shares(context)),
         )
     return out
+
+
+def _flow_plots(
+    records: list[dict[str, Any]],
+    context: RunContext | None,
+    honest: list[str],
+    coverage: float,
+    end: float,
+    add: Callable[[str, str, str], None],
+) -> None:
+    """How blocks and transactions moved: the propagation CDF, confirmed against offered TPS."""
+    times = series.propagation_times(records, honest, coverage)
+    add(
+        "propagation",
+        "Share of main-chain blocks that reached the coverage share of honest "
+        "nodes within x seconds (blocks first seen during a partition are left out).",
+        plots.propagation_cdf_plot(times, coverage),
+    )
+    load = context.plan.scenario.load if context else None
+    offered = series.offered_tps(load, end, TPS_BIN_S) if load and load.tps > 0 else []
+    confirmed = series.confirmed_tps(records, TPS_BIN_S)
+    if offered or any(v for _, v in confirmed):
+        add(
+            "tps",
+            f"Transactions of the final chain per second in {TPS_BIN_S:g}s bins (by when "
+            "their block first appeared), against the rate the load generator was told to "
+            "send.",
+            plots.tps_plot(confirmed, offered),
+        )
