@@ -189,6 +189,9 @@ class PeerManager(Relay):
         known.node_id = peer.node_id
         if peer.node_id == self.table.own_id:
             return
+        now = self.monotonic()
+        if self.table.is_banned(peer.node_id, now) or self.table.is_banned(peer.address, now):
+            return  # a ban holds both ways: dialling a banned peer must not bring it back
         peer.dial = dial
         fresh = peer.node_id not in self.table.peers
         if fresh:

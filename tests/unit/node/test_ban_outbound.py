@@ -1,0 +1,57 @@
+"""A ban holds both ways: a node that banned a peer for invalid data must not take it back as a
+peer by dialling it (a topology neighbour it was started with keeps being dialled). Found by
+`scenarios/byzantine-third.yaml` on the local backend: one honest node kept an attacker it had
+banned among its peers for the whole run."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+
+from reference_node.app import NodeApp
+from reference_node.core.errors import InvalidBlock
+from reference_node.node import NodeConfig
+
+
+class Network(httpx.AsyncBaseTransport):
+    """Requests to `host:port` go to that node's ASGI app, in process."""
+
+    def __init__(self) -> None:
+        self.apps: dict[str, httpx.ASGITransport] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.apps[f"{request.url.host}:{request.url.port}"].handle_async_request(
+            request
+        )
+
+
+def node(tmp_path: Path, name: str, port: int, network: Network) -> NodeApp:
+    config = NodeConfig(
+        port=port, data_dir=tmp_path / name, node_id=name, difficulty=4, genesis_accounts=4
+    )
+    app = NodeApp(config, transport=network)
+    network.apps[config.address] = httpx.ASGITransport(app=app.http)
+    return app
+
+
+def test_a_banned_peer_is_not_taken_back_by_dialling_it(tmp_path: Path) -> None:
+    network = Network()
+    honest, attacker = node(tmp_path, "honest", 1, network), node(tmp_path, "evil", 2, network)
+    address = attacker.config.address
+
+    async def scene() -> tuple[bool, bool]:
+        honest.peers.table.learn(address, seed=True)
+        await honest.peers._dial(address)
+        before = "evil" in honest.peers.table.peers
+        honest.peers.penalize("evil", InvalidBlock("bad-pow", "forged proof of work"))
+        honest.peers.table.addresses[address].next_try = 0.0
+        await honest.peers._dial(address)
+        return before, "evil" in honest.peers.table.peers
+
+    connected_before, connected_after = asyncio.run(scene())
+    honest.store.close()
+    attacker.store.close()
+    assert connected_before
+    assert not connected_after
