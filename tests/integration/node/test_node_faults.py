@@ -20,6 +20,7 @@ import pytest
 
 from chaosnet import tools
 from chaosnet.backends.local import LocalBackend
+from chaosnet.faults.toxiproxy import ToxiproxyClient
 from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
 from reference_node.core.keys import account_address, account_key
 from reference_node.core.tx import make_transfer
@@ -137,6 +138,8 @@ def test_five_percent_loss_still_carries_blocks_and_txs_without_churn(
     network: Callable[..., Net],
 ) -> None:
     net = network(4, miners=2, fault=LinkFault(latency_ms=10, loss=0.05))
+    lossy = _loss_by_link(net)
+    assert lossy and set(lossy.values()) == {0.05}, f"the loss toxic is not on every link: {lossy}"
     txids = []
     for i in range(40):
         tx = make_transfer(account_key(i % 10), account_address(11), 1, 1, i // 10)
@@ -157,6 +160,21 @@ def test_five_percent_loss_still_carries_blocks_and_txs_without_churn(
     poll(lambda: net.same_tip(min_height=4), 20, "one tip at height >= 4")
     churn = net.log_count("disconnected")
     assert churn <= 1, f"{churn} peer disconnections under 5% loss"
+    carried = net.backend.link_bytes()
+    assert all(carried.values()), f"a link carried nothing, so its loss was never met: {carried}"
+
+
+def _loss_by_link(net: Net) -> dict[str, float]:
+    """The loss in force on each link, read back from Toxiproxy itself."""
+    server = net.backend._server  # the test reads what the backend made, not what it meant
+    assert server is not None
+    with ToxiproxyClient(server.api_url) as client:
+        return {
+            name: toxic.toxicity
+            for name, proxy in client.proxies().items()
+            for toxic in proxy.toxics
+            if toxic.type == "reset_peer"
+        }
 
 
 def test_a_killed_node_restarts_and_catches_up(network: Callable[..., Net]) -> None:
