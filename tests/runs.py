@@ -21,6 +21,7 @@ only the run directory, so it holds for every backend):
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -32,11 +33,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import jsonschema
 import psutil
+from rich.console import Console
 
 from chaosnet.observe.metrics import partition_windows as metric_windows
+from chaosnet.report.junit import to_junit
+from chaosnet.report.load import load_run
+from chaosnet.report.terminal import print_verdict
 from chaosnet.scenario import load_scenario_text
 from chaosnet.scenario.model import Pause, Scenario
 
@@ -99,7 +105,23 @@ def run_scenario(
     assert proc.returncode in exit_codes, (
         f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}\nfailed: {failed}"
     )
+    assert_renders(run_dir)
     return Ran(proc, run_dir, results, assert_proved(run_dir))
+
+
+def assert_renders(run_dir: Path) -> None:
+    """What `chaosnet report` shows of the run: it reads whole, and renders as text, JSON and
+    JUnit; the run itself wrote its report.html and junit.xml."""
+    run = load_run(run_dir)
+    assert run.complete, run.problems
+    assert run.results is not None
+    text = io.StringIO()
+    print_verdict(Console(file=text, width=160), run.results, run_dir)
+    assert run.results["verdict"].upper() in text.getvalue().upper()
+    json.dumps(run.results)
+    ElementTree.fromstring(to_junit(run.results))
+    for written in ("report.html", "junit.xml"):
+        assert (run_dir / written).stat().st_size > 0, f"{run_dir} has no {written}"
 
 
 def run_ok(scenario: str | Path, out: Path, *extra: str) -> dict[str, Any]:
