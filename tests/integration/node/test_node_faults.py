@@ -130,7 +130,9 @@ def test_a_healed_partition_converges_within_seconds(network: Callable[..., Net]
     for a, b in cut:
         net.backend.set_link_enabled(a, b, True)
     took = poll(lambda: net.same_tip(), 15, "one tip after the heal", interval=0.05)
-    assert took < 5.0, f"converged {took:.1f}s after the heal"
+    assert took < 10.0, (
+        f"converged {took:.1f}s after the heal"
+    )  # median 0.9 s: bench/test-timings.md
     assert any(s["height"] >= 5 for s in net.statuses())
 
 
@@ -186,5 +188,5 @@ def test_a_killed_node_restarts_and_catches_up(network: Callable[..., Net]) -> N
     net.backend.start_node("n3")
     target = net.status("n1")["height"]
     took = poll(lambda: net.status("n3")["height"] >= target, 10, "n3 to catch up")
-    assert took < 4.0, f"n3 caught up {took:.1f}s after it answered /health"
+    assert took < 6.0, f"n3 caught up {took:.1f}s after it answered /health"  # median 0.55 s
     poll(lambda: net.same_tip(), 10, "one tip again")
