@@ -130,9 +130,8 @@ def test_a_healed_partition_converges_within_seconds(network: Callable[..., Net]
     for a, b in cut:
         net.backend.set_link_enabled(a, b, True)
     took = poll(lambda: net.same_tip(), 15, "one tip after the heal", interval=0.05)
-    assert took < 10.0, (
-        f"converged {took:.1f}s after the heal"
-    )  # median 0.9 s: bench/test-timings.md
+    # median 0.9 s (bench/test-timings.md); a bound of 10x it holds on a loaded CI machine
+    assert took < 10.0, f"converged {took:.1f}s after the heal"
     assert any(s["height"] >= 5 for s in net.statuses())
 
 
