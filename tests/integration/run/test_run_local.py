@@ -161,13 +161,11 @@ def test_ctrl_c_stops_everything_and_the_next_run_passes(out: Path) -> None:
 # Real processes, real Toxiproxy: the faults only real parts can show (toxics on real sockets,
 # SIGKILL, 30 % of nodes down at once, load at 120 TPS, attackers with real listeners). The
 # other seed scenarios (fresh and partial sync, natural fork, deep reorg, the sim-runnable
-# attacks) run with the same evidence checks on the sim backend, tests/integration/sim/.
+# attacks) run with the same evidence checks on the sim backend, tests/integration/sim/; happy
+# path, slow node and crash-restart run on both, in test_sim_agrees_with_local.py.
 @pytest.mark.parametrize(
     "scenario",
     [
-        "happy-path.yaml",
-        "slow-node.yaml",
-        "crash-restart.yaml",
         "chaos.yaml",
         "stress.yaml",
         "eclipse.yaml",

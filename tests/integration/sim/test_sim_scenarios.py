@@ -22,12 +22,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 @pytest.mark.parametrize(
     "scenario",
     [
-        "happy-path",
         "partition-heal",
-        "crash-restart",
         "natural-fork",
         "deep-reorg",
-        "slow-node",
         "fresh-sync",
         "partial-sync",
         "selfish-mining",
