@@ -104,23 +104,19 @@ class Exploration:
         if not finding.reproduced:
             self.on_shrink(finding.seed, "the explicit schedule does not fail: not shrunk")
             return
-        shrinker = Shrinker(finding.drawn, self._reporting(finding, fails), self.shrink_budget)
+        shrinker = Shrinker(finding.drawn, fails, self.shrink_budget, self._told(finding))
         try:
             shrinker.shrink()
         finally:
             finding.minimal, finding.shrink_runs = shrinker.best, shrinker.runs
             self._write(finding, "minimal", finding.minimal)
 
-    def _reporting(
-        self, finding: Finding, fails: Callable[[list[Fault]], bool]
-    ) -> Callable[[list[Fault]], bool]:
-        def judged(faults: list[Fault]) -> bool:
-            verdict = fails(faults)
+    def _told(self, finding: Finding) -> Callable[[list[Fault], bool], None]:
+        def tried(faults: list[Fault], failed: bool) -> None:
             shown = "; ".join(f.describe() for f in faults) or "no faults"
-            self.on_shrink(finding.seed, f"{'fails' if verdict else 'passes'}: {shown}")
-            return verdict
+            self.on_shrink(finding.seed, f"{'fails' if failed else 'passes'}: {shown}")
 
-        return judged
+        return tried
 
     def _run_schedule(self, finding: Finding, faults: list[Fault], attempt: int) -> dict[str, Any]:
         folder = self.out / "shrink" / f"seed-{finding.seed}"

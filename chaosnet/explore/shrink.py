@@ -13,6 +13,7 @@ from collections.abc import Callable
 from chaosnet.explore.faults import Fault
 
 Oracle = Callable[[list[Fault]], bool]  # True when the schedule still fails the same way
+Tried = Callable[[list[Fault], bool], None]  # told each verdict once `best` has taken it in
 HALVINGS = 3  # bisection steps per time or length: 1/8 of the span is close enough
 MIN_STEP = 0.25  # seconds: spans shorter than this are not worth a run
 
@@ -22,10 +23,17 @@ class BudgetSpent(Exception):
 
 
 class Shrinker:
-    def __init__(self, faults: list[Fault], fails: Oracle, budget: int) -> None:
+    def __init__(
+        self,
+        faults: list[Fault],
+        fails: Oracle,
+        budget: int,
+        tried: Tried = lambda faults, failed: None,
+    ) -> None:
         self.best = sorted(faults, key=lambda f: f.at)  # list order is each fault's identity
         self.fails = fails
         self.budget = budget
+        self.tried = tried
         self.runs = 0
         self._seen: dict[tuple[Fault, ...], bool] = {}
 
@@ -40,14 +48,18 @@ class Shrinker:
         return self.best
 
     def _try(self, candidate: list[Fault]) -> bool:
+        """Whether `candidate` fails (run once, remembered); a failing one becomes `best`."""
         key = tuple(sorted(candidate, key=lambda f: f.at))
-        if key not in self._seen:
+        known = key in self._seen
+        if not known:
             if self.runs >= self.budget:
                 raise BudgetSpent
             self.runs += 1
             self._seen[key] = self.fails(list(key))
         if self._seen[key]:
             self.best = candidate
+        if not known:
+            self.tried(candidate, self._seen[key])
         return self._seen[key]
 
     def _fewer(self) -> None:

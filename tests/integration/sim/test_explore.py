@@ -7,6 +7,10 @@ off, the same seeds and that file pass. All on sim: every run is deterministic."
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +74,33 @@ def test_without_the_planted_bug_the_same_seeds_pass(
     assert code == 0, output[-3000:]
     assert summary["passed"] == [1, 2, 3] and summary["failures"] == []
     assert "3 seeds run: 3 passed, 0 failed" in output
+
+
+def test_ctrl_c_while_shrinking_keeps_the_smallest_failing_schedule_seen(tmp_path: Path) -> None:
+    out = tmp_path / "exploration"
+    explore = subprocess.Popen(
+        [sys.executable, "-c", "from chaosnet.cli import main; main()", "explore", str(SCENARIO),
+         "--seeds", "200", "--max-failures", "1", "--out", str(out)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, PLANTED_BUG: "reorg-mempool", "PYTHONUNBUFFERED": "1", "COLUMNS": "200"},
+    )  # fmt: skip
+    assert explore.stdout is not None
+    seen = []
+    for line in explore.stdout:
+        seen.append(line)
+        if "shrink seed" in line and ": fails:" in line:
+            explore.send_signal(signal.SIGINT)
+            break
+    rest, _ = explore.communicate(timeout=300)
+    output = "".join(seen) + rest
+    assert explore.returncode == 130, output[-3000:]
+    assert "interrupted" in rest
+    summary = json.loads((out / "explore.json").read_text())
+    assert summary["interrupted"] is True
+    (found,) = summary["failures"]
+    assert found["reproduced"] is True and 0 < len(found["minimal"]) < len(found["drawn"])
+    minimal = Path(found["files"]["minimal"])
+    assert len(_drawn_events(minimal)) < len(_drawn_events(Path(found["files"]["drawn"])))
 
 
 def _fresh(path: Path) -> Path:
