@@ -236,10 +236,12 @@ def expand_chaos(
     chaos_id: str,
     chaos: Chaos,
     candidates: list[str],
+    names: list[str],
     edges: tuple[Pair, ...],
     rng: random.Random,
 ) -> list[PlannedEvent]:
-    """Draw crashes (a Poisson process, never more than `max_down` down at once) and link losses.
+    """Draw link losses, crashes (a Poisson process, never more than `max_down` down at once) and
+    partitions, in that order (a scenario without partitions draws the plan it always drew).
 
     Times are offsets after the chaos event itself, so chaos triggered by a condition still
     expands deterministically.
@@ -284,7 +286,41 @@ def expand_chaos(
                     chaos_id,
                 )
             )
+    if chaos.partition_rate > 0 and len(candidates) > 1:
+        events.extend(_random_partitions(chaos_id, chaos, candidates, names, edges, rng))
     return events
+
+
+def _random_partitions(
+    chaos_id: str,
+    chaos: Chaos,
+    candidates: list[str],
+    names: list[str],
+    edges: tuple[Pair, ...],
+    rng: random.Random,
+) -> list[PlannedEvent]:
+    """One partition at a time: each splits `candidates` into two random non-empty sides (other
+    nodes join the second) and is healed, with every other partition, after a length drawn
+    from `partition_length`."""
+    events: list[PlannedEvent] = []
+    t = 0.0
+    while True:
+        t += rng.expovariate(chaos.partition_rate)
+        if t >= chaos.duration:
+            return events
+        length = min(rng.uniform(*chaos.partition_length), chaos.duration - t)
+        order = candidates[:]
+        rng.shuffle(order)
+        side = tuple(sorted(order[: rng.randint(1, len(order) - 1)]))
+        cut = resolve_partition(Partition(groups=(side,)), names, edges)
+        k = len(events) // 2 + 1
+        events.append(
+            PlannedEvent(f"{chaos_id}.partition{k}", After(chaos_id, round(t, 3)), cut, chaos_id)
+        )
+        t += length
+        events.append(
+            PlannedEvent(f"{chaos_id}.heal{k}", After(chaos_id, round(t, 3)), Heal(), chaos_id)
+        )
 
 
 # ---- the whole plan ----------------------------------------------------------------------------
@@ -394,7 +430,7 @@ def _planned_events(
         events.append(PlannedEvent(event_id, event.trigger, action))
         if isinstance(event.action, Chaos):
             candidates = list(event.action.nodes) or [n for n in honest if scenario.node(n).starts]
-            events.extend(expand_chaos(event_id, event.action, candidates, edges, rng))
+            events.extend(expand_chaos(event_id, event.action, candidates, names, edges, rng))
     return tuple(events)
 
 

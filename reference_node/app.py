@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -33,6 +34,10 @@ from .p2p.manager import PeerManager
 from .store import Store
 
 log = logging.getLogger("reference_node")
+
+PLANTED_BUG = "CHAOSNET_PLANTED_BUG"
+"""Test-only, never set by chaosnet: `reorg-mempool` makes the node lose the transactions of the
+blocks a reorg deeper than two blocks disconnects, the bug `chaosnet explore`'s tests must find."""
 
 
 class NodeApp:
@@ -51,6 +56,7 @@ class NodeApp:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(config.data_dir / "chain.sqlite3", config.prune)
         self.node = Node(config, self.store, self.persona, clock=clock)
+        self.node.mempool.loses_deep_reorg_txs = os.environ.get(PLANTED_BUG) == "reorg-mempool"
         client = PeerClient(self.node.metrics, config.node_id, config.address, transport)
         self.peers = PeerManager(self.node, self.persona, client, monotonic=monotonic)
         self.node.connect_relay(self.peers)

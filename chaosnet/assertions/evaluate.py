@@ -53,6 +53,15 @@ def _tps(a: Assertion, ev: Evidence) -> AssertionResult:
     return AssertionResult(a.name, a.kind, passed, m.tps, f">= {low:g}", detail)
 
 
+def _txs_confirmed(a: Assertion, ev: Evidence) -> AssertionResult:
+    low = _num(a, "min")
+    m = ev.metrics
+    share = m.txs_confirmed / m.txs_submitted if m.txs_submitted else None
+    passed = share is not None and share >= low
+    detail = f"{m.txs_confirmed} of {m.txs_submitted} submitted transactions in the final chain"
+    return AssertionResult(a.name, a.kind, passed, share, f">= {low:.0%}", detail)
+
+
 def _propagation(a: Assertion, ev: Evidence) -> AssertionResult:
     coverage = float(a.param("coverage", 0.9) or 0.9)
     q = float(a.param("percentile", 90) or 90)
@@ -124,6 +133,7 @@ def _height(a: Assertion, ev: Evidence) -> AssertionResult:
 EVALUATORS: dict[str, Callable[[Assertion, Evidence], AssertionResult]] = {
     "converge": _converge,
     "tps": _tps,
+    "txs_confirmed": _txs_confirmed,
     "propagation": _propagation,
     "sync_time": _sync_time,
     "max_reorg_depth": _max_reorg_depth,

@@ -1,5 +1,5 @@
 """Command groups of the CLI; each module exposes `register(app)`."""
 
-from chaosnet.commands import compose, doctor, down, images, report, run, scenario, sweep
+from chaosnet.commands import compose, doctor, down, explore, images, report, run, scenario, sweep
 
-COMMAND_MODULES = [scenario, run, sweep, report, doctor, images, compose, down]
+COMMAND_MODULES = [scenario, run, sweep, explore, report, doctor, images, compose, down]

@@ -8,12 +8,12 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from chaosnet.backends import BACKENDS
 from chaosnet.errors import UsageError
 from chaosnet.sweep.execute import SweepExecution, Trial, library_runner, plan_trials, write_sweep
 from chaosnet.sweep.grid import parse_assignment, points
+from chaosnet.sweep.progress import execute_with_progress
 
 
 def sweep(
@@ -56,7 +56,7 @@ def sweep(
         f"sweep [bold]{grid[0].scenario.name}[/]: {len(grid)} points x {seeds} seeds = "
         f"{len(trials)} runs on {backend}, {jobs} at a time → {sweep_dir}"
     )
-    execution = _run_with_progress(console, trials, backend, jobs)
+    execution = execute_with_progress(console, trials, library_runner(backend), jobs, _line)
     written = write_sweep(sweep_dir, scenario_file, axes, execution.finished)
     console.print(f"{len(execution.finished)} of {len(trials)} runs finished; wrote {written}")
     if execution.interrupted:
@@ -64,26 +64,9 @@ def sweep(
         raise typer.Exit(130)
 
 
-def _run_with_progress(
-    console: Console, trials: list[Trial], backend: str, jobs: int
-) -> SweepExecution:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("runs", total=len(trials))
-
-        def done(trial: Trial, results: dict[str, Any]) -> None:
-            shown = ", ".join(f"{k}={v}" for k, v in trial.point.parameters.items())
-            progress.console.print(f"  {shown} seed {trial.seed}: {results['verdict']}")
-            progress.advance(task)
-
-        execution = SweepExecution(trials, library_runner(backend), jobs, done)
-        execution.execute()
-    return execution
+def _line(execution: SweepExecution, trial: Trial, results: dict[str, Any]) -> str:
+    shown = ", ".join(f"{k}={v}" for k, v in trial.point.parameters.items())
+    return f"  {shown} seed {trial.seed}: {results['verdict']}"
 
 
 def register(app: typer.Typer) -> None:

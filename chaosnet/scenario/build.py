@@ -226,8 +226,14 @@ def _chaos(raw: dict[str, Any], expand: _Expander) -> Chaos:
         max_down=units.fraction(raw.get("max_down", default.max_down)),
         restart_after=units.seconds(raw.get("restart_after", default.restart_after)),
         loss=None if loss is None else (units.fraction(loss[0]), units.fraction(loss[1])),
+        partition_rate=float(raw.get("partition_rate", default.partition_rate)),
+        partition_length=_range_seconds(raw.get("partition_length"), default.partition_length),
         nodes=expand(raw.get("nodes", [])),
     )
+
+
+def _range_seconds(raw: list[Any] | None, default: tuple[float, float]) -> tuple[float, float]:
+    return default if raw is None else (units.seconds(raw[0]), units.seconds(raw[1]))
 
 
 def _attacker(raw: dict[str, Any]) -> Attacker:
@@ -257,6 +263,7 @@ _PARAM_UNITS: dict[str, dict[str, units.Unit]] = {
     "sync_time": {"max": units.Unit.DURATION},
     "memory": {"max": units.Unit.SIZE},
     "survives_failures": {"fraction": units.Unit.FRACTION},
+    "txs_confirmed": {"min": units.Unit.FRACTION},
     "eclipsed": {"min_share": units.Unit.FRACTION, "during": units.Unit.DURATION},
     "banned": {"within": units.Unit.DURATION},
     "expect_rate": {"confidence": units.Unit.FRACTION},
@@ -269,6 +276,7 @@ _PARAM_DEFAULTS: dict[str, dict[str, ParamValue]] = {
 _NAME_FORMS = {
     "converge": "converge within {within}{after}",
     "tps": "tps >= {min}",
+    "txs_confirmed": "txs_confirmed >= {min} of submitted",
     "propagation": "propagation p{percentile} to {coverage} of nodes <= {max}",
     "sync_time": "sync_time of {node} <= {max}",
     "max_reorg_depth": "max_reorg_depth <= {max}",

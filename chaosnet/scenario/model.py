@@ -202,13 +202,16 @@ class AttackStop:
 
 @dataclass(frozen=True)
 class Chaos:
-    """Random faults from the seed: crashes (each restarted after `restart_after`) and lossy links."""
+    """Random faults from the seed: crashes (each restarted after `restart_after`), partitions
+    (each healed after a length drawn from `partition_length`) and lossy links."""
 
     duration: float
     crash_rate: float = 0.0  # crashes per second across the network
     max_down: float = 0.3  # at most this share of nodes down at once
     restart_after: float = 5.0
     loss: tuple[float, float] | None = None  # each link's loss drawn from this range
+    partition_rate: float = 0.0  # partitions per second, one at a time
+    partition_length: tuple[float, float] = (5.0, 15.0)  # each partition's length drawn from this
     nodes: tuple[str, ...] = ()  # empty: every honest node
 
 
@@ -267,7 +270,7 @@ class Assertion:
 
     Bounds are already in base units (seconds, fractions, bytes). `name` is how reports show it.
     Params by kind (absent when not written, except the defaults shown):
-    converge: within, after (event name) · tps: min · propagation: coverage (0.9), percentile (90),
+    converge: within, after (event name) · tps: min · txs_confirmed: min (a share) · propagation: coverage (0.9), percentile (90),
     max · sync_time: node, max · max_reorg_depth: max · no_invalid_blocks: none ·
     double_spend: confirmations · attacker_share: attacker, min, max (a share, or `fair`/`1.2x fair`
     as written) · double_spend_success: attacker, min, max · attacker_reorg_depth: min, max · eclipsed: victim, min_share (1.0),

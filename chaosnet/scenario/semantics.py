@@ -196,6 +196,13 @@ class _Checker:
                 low, high = (units.fraction(v) for v in chaos["loss"])
                 if low > high:
                     self.add((*path, "chaos", "loss"), "the loss range is [low, high]; low > high")
+            if "partition_length" in chaos:
+                short, long = (units.seconds(v) for v in chaos["partition_length"])
+                if short > long:
+                    self.add(
+                        (*path, "chaos", "partition_length"),
+                        "the length range is [shortest, longest]; shortest > longest",
+                    )
 
     def partition(self, value: Any, path: Path) -> None:
         if isinstance(value, dict) and "node" in value:

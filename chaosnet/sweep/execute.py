@@ -76,6 +76,7 @@ class SweepExecution:
         self.on_done = on_done
         self.finished: dict[Trial, dict[str, Any]] = {}
         self.interrupted = False
+        self.stopped = False  # asked to hand out no more trials; runs in flight finish
         self._lock = threading.Lock()
         self._busy: set[int] = set()  # thread ids inside a run
 
@@ -93,7 +94,7 @@ class SweepExecution:
 
     def _work(self) -> None:
         ident = threading.get_ident()
-        while not self.interrupted:
+        while not (self.interrupted or self.stopped):
             try:
                 trial = self.pending.get_nowait()
             except queue.Empty:
@@ -112,6 +113,10 @@ class SweepExecution:
             with self._lock:
                 self.finished[trial] = results
             self.on_done(trial, results)
+
+    def stop(self) -> None:
+        """Hand out no more trials (explore has found what it was asked to find)."""
+        self.stopped = True
 
     def _interrupt(self, workers: list[threading.Thread]) -> None:
         """Stop handing out trials and raise KeyboardInterrupt inside every run in flight, as

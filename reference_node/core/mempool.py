@@ -23,6 +23,7 @@ class Mempool:
         self.max_nonce_gap = max_nonce_gap
         self.txs: dict[str, Transaction] = {}
         self.by_sender: dict[str, dict[int, Transaction]] = {}
+        self.loses_deep_reorg_txs = False  # a planted bug for `chaosnet explore`'s tests only
 
     def __len__(self) -> int:
         return len(self.txs)
@@ -118,6 +119,8 @@ class Mempool:
         returned = sorted(
             (t for t, kept in final.values() if not kept), key=lambda t: (t.sender, t.nonce)
         )
+        if self.loses_deep_reorg_txs and update.reorg_depth() > 2:
+            returned = []
         added: list[Transaction] = []
         for tx in returned:
             try:
