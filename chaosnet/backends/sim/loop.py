@@ -91,6 +91,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         *args: *Ts,
         context: contextvars.Context | None = None,
     ) -> asyncio.Handle:
+        if not self._frozen:  # the common case: nothing to park, no context to look into
+            return super().call_soon(callback, *args, context=context)
         ctx = context if context is not None else contextvars.copy_context()
         parked = self._frozen.get(ctx.get(SIM_NODE, ""))
         if parked is not None:

@@ -102,3 +102,18 @@ def test_only_peer_protocol_routes_take_the_direct_door(tmp_path):
     assert not app.p2p.serves("GET", "/p2p/tx")  # a 405 is the HTTP app's to answer
     assert not app.p2p.serves("GET", "/status")
     app.store.close()
+
+
+def test_a_remembered_parse_tells_true_from_one(tmp_path):
+    """The relay's parse cache keys on types too: a tx whose amount is `true` stays malformed
+    after the same tx with amount 1 was parsed and remembered."""
+    app = twin(tmp_path, "n")
+    tx = make_transfer(account_key(0), account_address(1), 1, 1, 0).to_json()
+    batch = {"txs": [tx]}
+    assert (
+        asyncio.run(app.p2p.answer("POST", "/p2p/tx", "p1", json.dumps(batch).encode()))[0] == 200
+    )
+    tx["amount"] = True
+    status, body = asyncio.run(app.p2p.answer("POST", "/p2p/tx", "p3", json.dumps(batch).encode()))
+    assert status == 400 and b"amount" in body
+    app.store.close()
