@@ -25,6 +25,7 @@ from fastapi import FastAPI
 
 from .api import create_app
 from .api.peer import PeerProtocol
+from .api.user import PolledReads
 from .behaviors import make_persona
 from .behaviors.wire import Wire
 from .miner import Miner
@@ -59,7 +60,8 @@ class NodeApp:
         self.persona.bind(self.node, self.peers, self.wire)
         self.miner = Miner(self.node, self.persona)
         self.p2p = PeerProtocol(self.node, self.peers)
-        self.http = create_app(self.node, self.peers, self.p2p, lifespan=self.lifespan)
+        self.reads = PolledReads(self.node, self.peers)
+        self.http = create_app(self.node, self.peers, self.p2p, self.reads, lifespan=self.lifespan)
         self._persona_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -176,15 +176,20 @@ JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
 async def serve(world: World, node: str, message: Message, client: str = "runner") -> Answer:
-    """The node answering `message`, as its own work: a peer-protocol route through the node's
-    direct door (`PeerProtocol.answer`, the same handlers without the HTTP server), anything else
-    through its FastAPI app as an ASGI server would."""
+    """The node answering `message`, as its own work: a peer-protocol route or a polled read
+    through the node's direct doors (`PeerProtocol.answer`, `PolledReads.answer`: the same
+    handlers without the HTTP server), anything else through its FastAPI app as ASGI."""
     app = world.apps[node]
-    path = message.target.decode("latin-1")
+    target, _, query = message.target.partition(b"?")
+    path = target.decode("latin-1")
     if app.p2p.serves(message.method, path):
         caller = message.header(b"x-chaosnet-node")
         status, content = await app.p2p.answer(message.method, path, caller, message.body)
         return status, JSON_HEADERS, content
+    if message.method == "GET" and not message.body:
+        answer = app.reads.answer(path, query)
+        if answer is not None:
+            return answer
     return await serve_asgi(app.http, message, client)
 
 

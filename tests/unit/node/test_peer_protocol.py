@@ -117,3 +117,40 @@ def test_a_remembered_parse_tells_true_from_one(tmp_path):
     status, body = asyncio.run(app.p2p.answer("POST", "/p2p/tx", "p3", json.dumps(batch).encode()))
     assert status == 400 and b"amount" in body
     app.store.close()
+
+
+def comparable(answers: list) -> list:
+    """The answers without the metrics' `_created` lines: each twin's own wall-clock birth."""
+    return [
+        (status, kind, b"\n".join(x for x in content.split(b"\n") if b"_created" not in x))
+        for status, kind, content in answers
+    ]
+
+
+def test_the_polled_reads_answer_through_both_doors_alike(tmp_path):
+    """`/status`, `/events` and `/metrics` (the runner's polls) as the HTTP app answers them,
+    headers included; anything else is left to the HTTP app."""
+    web, sim = twin(tmp_path, "web"), twin(tmp_path, "sim")
+    reads = [("/status", b""), ("/events", b"since=0"), ("/events", b"since=1"), ("/metrics", b"")]
+
+    async def over_http() -> list:
+        transport = httpx.ASGITransport(app=web.http)
+        async with httpx.AsyncClient(transport=transport, base_url="http://twin") as client:
+            answers = []
+            for path, query in reads:
+                response = await client.get(f"{path}?{query.decode()}" if query else path)
+                content_type = response.headers["content-type"].encode()
+                answers.append((response.status_code, content_type, response.content))
+            return answers
+
+    direct = []
+    for path, query in reads:
+        answer = sim.reads.answer(path, query)
+        assert answer is not None, path
+        status, headers, content = answer
+        direct.append((status, dict(headers)[b"content-type"], content))
+    assert comparable(direct) == comparable(asyncio.run(over_http()))
+    for path, query in [("/events", b"since=-1"), ("/events", b"since=0&limit=2"), ("/tx", b"")]:
+        assert sim.reads.answer(path, query) is None
+    web.store.close()
+    sim.store.close()
