@@ -244,7 +244,9 @@ class PeerProtocol:
 def peer_router(protocol: PeerProtocol) -> APIRouter:
     """The protocol's routes behind FastAPI, the ban check as the router's one dependency."""
 
-    def refuse_banned(caller: str | None = PeerId) -> None:
+    async def refuse_banned(caller: str | None = PeerId) -> None:
+        """A coroutine, as every handler and dependency of the node: a plain function would
+        run in a worker thread, outside a simulation's one order of events."""
         protocol.refuse_banned(caller)
 
     router = APIRouter(
