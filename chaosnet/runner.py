@@ -180,7 +180,7 @@ class Runner:
 
     def _observe(self) -> None:
         try:
-            self.observer.poll_once()
+            self.observer.poll_round()
         except Exception as exc:  # an observer never breaks a run
             self.journal.record("observer_error", error=repr(exc))
 

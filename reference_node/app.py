@@ -25,6 +25,8 @@ import httpx
 from fastapi import FastAPI
 
 from .api import create_app
+from .api.peer import PeerProtocol
+from .api.user import PolledReads
 from .behaviors import make_persona
 from .behaviors.wire import Wire
 from .miner import Miner
@@ -63,7 +65,9 @@ class NodeApp:
         self.wire = Wire(config.node_id, config.address, transport)
         self.persona.bind(self.node, self.peers, self.wire)
         self.miner = Miner(self.node, self.persona)
-        self.http = create_app(self.node, self.peers, lifespan=self.lifespan)
+        self.p2p = PeerProtocol(self.node, self.peers)
+        self.reads = PolledReads(self.node, self.peers)
+        self.http = create_app(self.node, self.peers, self.p2p, self.reads, lifespan=self.lifespan)
         self._persona_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from chaosnet.backends import BACKENDS, make_backend
+from chaosnet.backends.capacity import refuse_oversized
 from chaosnet.errors import UsageError
 from chaosnet.plan import Plan, resolve
 from chaosnet.replay import load_replay, write_replay
@@ -52,6 +53,7 @@ def run(
     """
     console = Console()
     plan, text = _plan(scenario_file, replay, seed)
+    refuse_oversized(text, str(scenario_file or replay), backend)
     if backend == "sim":
         from chaosnet.backends.sim.support import refuse_unsimulable
 

@@ -5,6 +5,11 @@ reorgs, and memory. Polls `/status` and `/events` (see docs/architecture.md) fro
 
 A node that does not answer is simply not sampled this round: crashes are the point of the tool.
 
+A round asks at most ROUND_SIZE nodes, taking turns in a fixed order (`poll_round`): each poll is
+three or four requests, and asking 200 nodes every half second would cost a simulated network
+more than its nodes' own work. Up to ROUND_SIZE nodes every node is asked every round; above it,
+each node every ceil(N / ROUND_SIZE) rounds. `poll_once` still asks everyone (the final state).
+
 Attack metrics (chaosnet/observe/attacks.py) need what the honest side saw, so a sample also carries
 each node's peer ids, its count of rejected invalid messages (from `/metrics`, when it answers) and,
 for every payment a double-spend persona announced, the confirmations that node gives it (`/tx`).
@@ -25,6 +30,7 @@ from chaosnet.journal import Journal
 
 INVALID_MESSAGES_METRIC = "chaosnet_invalid_messages_total"
 WATCHED_PAYMENTS = 4  # the latest payments of double-spend personas, asked of every node
+ROUND_SIZE = 25  # nodes asked per round (see the module docstring)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class Observer:
         self.first_seen: dict[str, dict[str, float]] = {}  # block hash → node → run time
         self.block_height: dict[str, int] = {}
         self._cursor: dict[str, int] = {}
+        self._turn = 0  # where the next round starts in the list of targets
         self._payments: list[str] = []  # txids announced by attackers, newest last
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -112,7 +119,7 @@ class Observer:
         while not self._stop.is_set():
             started = self.journal.now()
             try:
-                self.poll_once()
+                self.poll_round()
             except Exception as exc:  # an observer never breaks a run
                 self.journal.record("observer_error", error=repr(exc))
             self._stop.wait(max(0.0, self.interval - (self.journal.now() - started)))
@@ -120,7 +127,21 @@ class Observer:
     # -- one round --------------------------------------------------------------------------------
 
     def poll_once(self) -> None:
-        for view in self._map(self._poll_node, self.targets()):
+        """Ask every running node."""
+        self._poll(self.targets())
+
+    def poll_round(self) -> None:
+        """Ask the next ROUND_SIZE running nodes, in turn (everyone, in a small network)."""
+        targets = self.targets()
+        if len(targets) <= ROUND_SIZE:
+            self._poll(targets)
+            return
+        start = self._turn % len(targets)
+        self._turn = start + ROUND_SIZE
+        self._poll((targets + targets)[start : start + ROUND_SIZE])
+
+    def _poll(self, targets: list[str]) -> None:
+        for view in self._map(self._poll_node, targets):
             if view is not None:
                 with self._lock:
                     self.latest[view.name] = view

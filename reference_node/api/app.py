@@ -14,16 +14,22 @@ from ..node import Node
 from ..p2p.manager import PeerManager
 from . import errors
 from .body import LimitAndCount
-from .peer import peer_router
-from .user import user_router
+from .peer import PeerProtocol, peer_router
+from .user import PolledReads, user_router
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def create_app(node: Node, peers: PeerManager, lifespan: Lifespan | None = None) -> FastAPI:
+def create_app(
+    node: Node,
+    peers: PeerManager,
+    protocol: PeerProtocol,
+    reads: PolledReads,
+    lifespan: Lifespan | None = None,
+) -> FastAPI:
     app = FastAPI(title="chaosnet reference node", version=__version__, lifespan=lifespan)
     app.add_middleware(LimitAndCount, metrics=node.metrics)
     errors.install(app)
-    app.include_router(user_router(node, peers))
-    app.include_router(peer_router(node, peers))
+    app.include_router(user_router(node, peers, reads))
+    app.include_router(peer_router(protocol))
     return app

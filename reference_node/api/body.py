@@ -7,6 +7,7 @@ malformed input is `400 {"error": ...}` with the core's own message naming the f
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import Request
@@ -77,6 +78,11 @@ class LimitAndCount:
 
 async def _no_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def render(content: Any) -> bytes:
+    """JSON bytes exactly as FastAPI's `JSONResponse` renders an answer."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 async def read_json(request: Request) -> Any:

@@ -18,13 +18,53 @@ from ..node import Node
 from ..p2p.manager import PeerManager
 from ..p2p.sync import MAX_HEADERS
 from . import schemas
-from .body import read_json
+from .body import read_json, render
 from .errors import error
 
 Hash = Annotated[str, Path(pattern=schemas.HEX32, description="64 lowercase hex characters")]
 
 
-def user_router(node: Node, peers: PeerManager) -> APIRouter:
+METRICS_TYPE = "text/plain; version=0.0.4"
+PLAIN_HEADERS = [(b"content-type", f"{METRICS_TYPE}; charset=utf-8".encode())]
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+class PolledReads:
+    """The reads a runner polls every half second of every node (`/status`, `/events`,
+    `/metrics`), for the routes below and for a direct door (`answer`) that a simulator calls
+    without the HTTP server, as it does for the peer protocol (see peer.py)."""
+
+    def __init__(self, node: Node, peers: PeerManager) -> None:
+        self.node = node
+        self.peers = peers
+
+    def status(self) -> dict[str, Any]:
+        return self.node.status(self.peers.describe_peers())
+
+    def events(self, since: int, limit: int) -> dict[str, Any]:
+        return self.node.events.page(since, limit)
+
+    def answer(self, path: str, query: bytes) -> Answer | None:
+        """What the HTTP app answers to `GET path?query`, or None for anything but these three
+        reads with plain arguments (the HTTP app answers those, and every refusal)."""
+        if path == "/status" and not query:
+            status, headers, content = 200, JSON_HEADERS, render(self.status())
+        elif path == "/events" and query.startswith(b"since=") and query[6:].isdigit():
+            since = int(query[6:])
+            if since > MAX_U63:
+                return None
+            status, headers, content = 200, JSON_HEADERS, render(self.events(since, MAX_PAGE))
+        elif path == "/metrics" and not query:
+            status, headers, content = 200, PLAIN_HEADERS, self.node.metrics.render()
+        else:
+            return None
+        self.node.metrics.bytes_out.inc(len(content))
+        return status, headers, content
+
+
+def user_router(node: Node, peers: PeerManager, reads: PolledReads) -> APIRouter:
     router = APIRouter(responses=schemas.errors(400, 413))
 
     def block_json(block: Block, height: int) -> dict[str, Any]:
@@ -50,7 +90,7 @@ def user_router(node: Node, peers: PeerManager) -> APIRouter:
 
     @router.get("/status")
     async def status() -> dict[str, Any]:
-        return node.status(peers.describe_peers())
+        return reads.status()
 
     @router.get(
         "/metrics",
@@ -58,13 +98,13 @@ def user_router(node: Node, peers: PeerManager) -> APIRouter:
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
     async def metrics() -> Response:
-        return Response(node.metrics.render(), media_type="text/plain; version=0.0.4")
+        return Response(node.metrics.render(), media_type=METRICS_TYPE)
 
     @router.get("/events")
     async def events(
         since: int = Query(0, ge=0, le=MAX_U63), limit: int = Query(MAX_PAGE, ge=1, le=MAX_PAGE)
     ) -> dict[str, Any]:
-        return node.events.page(since, limit)
+        return reads.events(since, limit)
 
     @router.post("/tx", status_code=202, openapi_extra=schemas.body(schemas.TX))
     async def submit_tx(request: Request) -> dict[str, str]:

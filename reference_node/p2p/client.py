@@ -2,13 +2,18 @@
 
 No keep-alive on purpose: Toxiproxy's `reset_peer` toxic is drawn per connection, so one
 connection per message makes a lossy link lose individual messages, like the real thing.
+
+A transport that is also a `DirectCarrier` (the simulator's) takes each message as bytes and
+answers status and bytes, skipping httpx's request and response objects; it fails with the same
+httpx exceptions, so both paths end in the same `PeerUnreachable` and `PeerRefused`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -37,6 +42,21 @@ class PeerRefused(Exception):
         self.status = status
 
 
+@runtime_checkable
+class DirectCarrier(Protocol):
+    async def exchange(
+        self,
+        dial: str,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float,
+    ) -> tuple[int, bytes]:
+        """Deliver one message to `http://dial/path`: the answer's status and body; raises
+        `httpx.TransportError`s as a real connection would."""
+
+
 class PeerClient:
     """Sends as this node (`x-chaosnet-node` names us to the peer's ban check).
 
@@ -51,10 +71,12 @@ class PeerClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.metrics = metrics
+        self.headers = {"x-chaosnet-node": node_id, "x-chaosnet-address": address}
+        self.direct = transport if isinstance(transport, DirectCarrier) else None
         self.http = httpx.AsyncClient(
             limits=httpx.Limits(max_keepalive_connections=0, max_connections=128),
             timeout=httpx.Timeout(5.0, connect=2.0),
-            headers={"x-chaosnet-node": node_id, "x-chaosnet-address": address},
+            headers=self.headers,
             transport=transport,
         )
 
@@ -85,35 +107,57 @@ class PeerClient:
 
     async def _once(self, dial: str, path: str, body: bytes | None, timeout: float) -> Any:
         url = f"http://{dial}{path}"
-        method = "GET" if body is None else "POST"
-        headers = {"content-type": "application/json"} if body is not None else {}
         try:
-            async with self.http.stream(
-                method, url, content=body, headers=headers, timeout=timeout
-            ) as response:
-                if body:
-                    self.metrics.bytes_out.inc(len(body))
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_RESPONSE:
-                        raise PeerUnreachable(f"{url}: response larger than {MAX_RESPONSE} bytes")
-                    chunks.append(chunk)
-                self.metrics.bytes_in.inc(size)
+            if self.direct is not None:
+                status, data = await self._direct(self.direct, dial, path, body, timeout)
+            else:
+                status, data = await self._http(url, body, timeout)
         except httpx.ConnectError as exc:
             raise PeerUnreachable(f"{url}: refused: {exc}", refused=True) from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             # a peer may advertise any string as its address; one that is no URL is unreachable
             raise PeerUnreachable(f"{url}: {exc.__class__.__name__}: {exc}") from exc
-        data = b"".join(chunks)
+        if len(data) > MAX_RESPONSE:
+            raise PeerUnreachable(f"{url}: response larger than {MAX_RESPONSE} bytes")
+        self.metrics.bytes_in.inc(len(data))
         try:
             decoded = json.loads(data) if data else None
         except ValueError as exc:
             raise PeerUnreachable(f"{url}: answer is not JSON") from exc
-        if 400 <= response.status_code < 500:
+        if 400 <= status < 500:
             message = decoded.get("error", "") if isinstance(decoded, dict) else ""
-            raise PeerRefused(response.status_code, str(message))
-        if response.status_code >= 300:
-            raise PeerUnreachable(f"{url}: HTTP {response.status_code}")
+            raise PeerRefused(status, str(message))
+        if status >= 300:
+            raise PeerUnreachable(f"{url}: HTTP {status}")
         return decoded
+
+    async def _http(self, url: str, body: bytes | None, timeout: float) -> tuple[int, bytes]:
+        """Over httpx, reading at most MAX_RESPONSE (+ one chunk) of the answer."""
+        method = "GET" if body is None else "POST"
+        headers = {"content-type": "application/json"} if body is not None else {}
+        async with self.http.stream(
+            method, url, content=body, headers=headers, timeout=timeout
+        ) as response:
+            if body:
+                self.metrics.bytes_out.inc(len(body))
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                chunks.append(chunk)
+                if size > MAX_RESPONSE:
+                    break
+            return response.status_code, b"".join(chunks)
+
+    async def _direct(
+        self, carrier: DirectCarrier, dial: str, path: str, body: bytes | None, timeout: float
+    ) -> tuple[int, bytes]:
+        headers = self.headers
+        if body is not None:
+            headers = {**headers, "content-type": "application/json"}
+        answer = await carrier.exchange(
+            dial, "GET" if body is None else "POST", path, headers, body, timeout
+        )
+        if body:
+            self.metrics.bytes_out.inc(len(body))
+        return answer

@@ -18,6 +18,7 @@ from chaosnet.backends.links import check_topology
 from chaosnet.backends.sim.links import LinkLayer, NodeTransport, RunnerTransport
 from chaosnet.backends.sim.logs import NodeLogs
 from chaosnet.backends.sim.support import SOCKET_PERSONAS
+from chaosnet.backends.sim.threads import refuse_threaded
 from chaosnet.backends.sim.world import SimClock, World
 from chaosnet.errors import BackendError
 from chaosnet.specs import ChainSpec, Endpoint, LinkFault, NodeSpec, NodeStats
@@ -91,6 +92,7 @@ class SimBackend:
             )
         except Exception as exc:
             raise BackendError(f"node {name!r} did not start: {exc}") from exc
+        refuse_threaded(app.http)
         self.world.apps[name] = app
         self.world.run(app.start(), name)
 

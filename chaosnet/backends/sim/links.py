@@ -12,19 +12,23 @@ Semantics are those of docs/architecture.md, "Links and faults", in virtual time
                             caller gives up at its own read timeout (`httpx.ReadTimeout`)
     cut or crash in flight  a request still waiting on its link is reset (`httpx.ReadError`)
 
-The target's FastAPI app handles the request through `httpx.ASGITransport`, in a task of its own
-context, so pausing or crashing the target stops its handling too.
+The target handles the request in a task of its own context, so pausing or crashing the target
+stops its handling too: a peer-protocol message through the node's direct door to its `/p2p`
+handlers (`PeerProtocol.answer`), anything else through its FastAPI app called as ASGI. A node's
+`PeerClient` hands its messages over as bytes (`NodeTransport.exchange`); every other client of a
+node (its attack wire, the runner) sends httpx requests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from starlette.types import ASGIApp
 
 from chaosnet.backends.sim.world import World
 from chaosnet.errors import BackendError
@@ -79,38 +83,64 @@ class LinkLayer:
 
     async def carry(self, src: str, request: httpx.Request) -> httpx.Response:
         """`request` from node `src` across its link to the node it names (see module docstring)."""
-        dst = self._target(request)
-        link = self.link(src, dst)
-        if not link.enabled or dst not in self.world.apps:
-            raise httpx.ConnectError(f"{src}->{dst}: connection refused", request=request)
+        dst = self._target(request.url.host, request)
         body = await request.aread()
-        if link.drops():
-            raise httpx.ReadError(f"{src}->{dst}: connection reset (lossy link)", request=request)
-        await asyncio.sleep(link.delay(len(body)))
-        if not link.enabled or dst not in self.world.apps:
-            raise httpx.ReadError(f"{src}->{dst}: connection reset", request=request)
+        message = Message(request.method, request.url.raw_path, request.headers.raw, body)
         timeout = request.extensions.get("timeout", {}).get("read")
-        status, headers, content = await self._handle(dst, src, request, body, timeout)
-        await asyncio.sleep(link.serialisation(len(content)))
-        link.carried += len(body) + len(content)
+        status, headers, content = await self._cross(src, dst, message, timeout, request)
         return httpx.Response(status, headers=headers, content=content, request=request)
+
+    async def exchange(
+        self, src: str, dial: str, message: Message, timeout: float
+    ) -> tuple[int, bytes]:
+        """The same crossing for a message given as bytes (`PeerClient`'s direct path)."""
+        dst = self._target(dial.rsplit(":", 1)[0], None)
+        status, _, content = await self._cross(src, dst, message, timeout, None)
+        return status, content
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         """The runner's own request (no link in between): handled at once, in the world."""
-        dst = self._target(request)
+        dst = self._target(request.url.host, request)
         if dst not in self.world.apps:
             raise httpx.ConnectError(f"{dst} is down: connection refused", request=request)
         if self.world.paused(dst):
             raise httpx.ReadTimeout(f"{dst} is paused and does not answer", request=request)
-        body = request.read()
-        status, headers, content = self.world.run(serve(self.world, dst, request, body), dst)
+        message = Message(request.method, request.url.raw_path, request.headers.raw, request.read())
+        status, headers, content = self.world.run(serve(self.world, dst, message), dst)
         return httpx.Response(status, headers=headers, content=content, request=request)
 
+    async def _cross(
+        self,
+        src: str,
+        dst: str,
+        message: Message,
+        timeout: float | None,
+        request: httpx.Request | None,
+    ) -> Answer:
+        link = self.link(src, dst)
+        if not link.enabled or dst not in self.world.apps:
+            raise httpx.ConnectError(f"{src}->{dst}: connection refused", request=request)
+        size = len(message.body)
+        if link.drops():
+            raise httpx.ReadError(f"{src}->{dst}: connection reset (lossy link)", request=request)
+        await asyncio.sleep(link.delay(size))
+        if not link.enabled or dst not in self.world.apps:
+            raise httpx.ReadError(f"{src}->{dst}: connection reset", request=request)
+        status, headers, content = await self._handle(dst, src, message, timeout, request)
+        await asyncio.sleep(link.serialisation(len(content)))
+        link.carried += size + len(content)
+        return status, headers, content
+
     async def _handle(
-        self, dst: str, src: str, request: httpx.Request, body: bytes, timeout: float | None
+        self,
+        dst: str,
+        src: str,
+        message: Message,
+        timeout: float | None,
+        request: httpx.Request | None,
     ) -> Answer:
         handler = self.world.loop.create_task(
-            serve(self.world, dst, request, body, client=src), context=self.world.context(dst)
+            serve(self.world, dst, message, client=src), context=self.world.context(dst)
         )
         done, _ = await asyncio.wait({handler}, timeout=timeout)
         if not done:
@@ -119,36 +149,70 @@ class LinkLayer:
             raise httpx.ReadError(f"{src}->{dst}: connection reset", request=request)
         return handler.result()
 
-    def _target(self, request: httpx.Request) -> str:
-        dst = self.hosts.get(request.url.host)
+    def _target(self, host: str, request: httpx.Request | None) -> str:
+        dst = self.hosts.get(host)
         if dst is None:
-            raise httpx.ConnectError(f"no node at {request.url.host}", request=request)
+            raise httpx.ConnectError(f"no node at {host}", request=request)
         return dst
 
 
-async def serve(
-    world: World, node: str, request: httpx.Request, body: bytes, client: str = "runner"
-) -> Answer:
-    """The node's FastAPI app answering `request` as an ASGI server would; runs as the node's
-    own work. (A direct ASGI call: `httpx.ASGITransport` costs a second request object.)"""
-    url = request.url
+@dataclass(frozen=True)
+class Message:
+    """One request as it crosses a link: `target` is the path with its query string."""
+
+    method: str
+    target: bytes
+    headers: Sequence[tuple[bytes, bytes]]
+    body: bytes
+
+    def header(self, name: bytes) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value.decode("latin-1")
+        return None
+
+
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+async def serve(world: World, node: str, message: Message, client: str = "runner") -> Answer:
+    """The node answering `message`, as its own work: a peer-protocol route or a polled read
+    through the node's direct doors (`PeerProtocol.answer`, `PolledReads.answer`: the same
+    handlers without the HTTP server), anything else through its FastAPI app as ASGI."""
+    app = world.apps[node]
+    target, _, query = message.target.partition(b"?")
+    path = target.decode("latin-1")
+    if app.p2p.serves(message.method, path):
+        caller = message.header(b"x-chaosnet-node")
+        status, content = await app.p2p.answer(message.method, path, caller, message.body)
+        return status, JSON_HEADERS, content
+    if message.method == "GET" and not message.body:
+        answer = app.reads.answer(path, query)
+        if answer is not None:
+            return answer
+    return await serve_asgi(app.http, message, client)
+
+
+async def serve_asgi(app: ASGIApp, message: Message, client: str) -> Answer:
+    """A direct ASGI call (`httpx.ASGITransport` would cost a second request object)."""
+    path, _, query = message.target.partition(b"?")
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": request.method,
+        "method": message.method,
         "scheme": "http",
-        "path": url.path,
-        "raw_path": url.raw_path.split(b"?", 1)[0],
+        "path": path.decode("latin-1"),
+        "raw_path": path,
         "root_path": "",
-        "query_string": url.query,
-        "headers": request.headers.raw,
-        "server": (url.host, url.port or 80),
+        "query_string": query,
+        "headers": [(key.lower(), value) for key, value in message.headers],
+        "server": ("sim", 80),
         "client": (client, 0),
     }
-    answer = _Answer(body)
+    answer = _Answer(message.body)
     try:
-        await world.apps[node].http(scope, answer.receive, answer.send)
+        await app(scope, answer.receive, answer.send)
     except Exception:
         if answer.started:
             raise
@@ -194,6 +258,20 @@ class NodeTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await self.layer.carry(self.src, request)
+
+    async def exchange(
+        self,
+        dial: str,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float,
+    ) -> tuple[int, bytes]:
+        """`PeerClient`'s direct path (`DirectCarrier`): no httpx objects on either side."""
+        raw = [(key.encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()]
+        message = Message(method, path.encode("latin-1"), raw, body or b"")
+        return await self.layer.exchange(self.src, dial, message, timeout)
 
 
 class RunnerTransport(httpx.BaseTransport):

@@ -91,6 +91,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         *args: *Ts,
         context: contextvars.Context | None = None,
     ) -> asyncio.Handle:
+        if not self._frozen:  # the common case: nothing to park, no context to look into
+            return super().call_soon(callback, *args, context=context)
         ctx = context if context is not None else contextvars.copy_context()
         parked = self._frozen.get(ctx.get(SIM_NODE, ""))
         if parked is not None:
@@ -139,31 +141,3 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             owned.add(task)
             task.add_done_callback(owned.discard)
         return task
-
-
-def _run_worker_threads_inline() -> None:
-    """FastAPI runs plain `def` handlers and dependencies in anyio's worker threads, which finish
-    at a wall-clock moment; on a `VirtualTimeLoop` they run inline instead, as part of the one
-    order of the simulation. Other loops keep anyio's threads."""
-    from anyio._backends._asyncio import AsyncIOBackend
-
-    threaded = AsyncIOBackend.run_sync_in_worker_thread
-    if getattr(threaded, "sim_inline", False):
-        return
-
-    async def run_sync(
-        cls: type[AsyncIOBackend],
-        func: Callable[..., T],
-        args: tuple[Any, ...],
-        *rest: Any,
-        **options: Any,
-    ) -> T:
-        if isinstance(asyncio.get_running_loop(), VirtualTimeLoop):
-            return func(*args)
-        return await threaded(func, args, *rest, **options)
-
-    run_sync.sim_inline = True  # type: ignore[attr-defined]
-    AsyncIOBackend.run_sync_in_worker_thread = classmethod(run_sync)  # type: ignore[method-assign,assignment]
-
-
-_run_worker_threads_inline()

@@ -1,0 +1,156 @@
+"""The peer protocol's two doors answer alike: the FastAPI app (what TCP peers reach) and
+`PeerProtocol.answer` (what the simulator calls with the same bytes). Two identical nodes get the
+same messages, one through each door, and must answer the same status and the same bytes, and
+count the same bytes, for accepted data, refusals, malformed bodies, an oversized body, a
+handshake refused and a banned caller."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+
+from reference_node.api.body import MAX_BODY
+from reference_node.app import NodeApp
+from reference_node.core.keys import account_address, account_key
+from reference_node.core.mining import build_block, solve
+from reference_node.core.tx import make_transfer
+from reference_node.node import NodeConfig
+
+FIXED_TIME = 1_800_000_000.25
+
+
+def twin(tmp_path: Path, name: str) -> NodeApp:
+    config = NodeConfig(
+        port=1, data_dir=tmp_path / name, node_id="twin", difficulty=4, genesis_accounts=4
+    )
+    return NodeApp(config, clock=lambda: FIXED_TIME)
+
+
+def messages(app: NodeApp) -> list[tuple[str, str, str, bytes]]:
+    """(method, path, caller, body) of a conversation touching every kind of answer."""
+    chain = app.node.chain
+    block = solve(build_block(chain, chain.tip, (), "aa" * 32, app.node.now_ms()))
+    good = make_transfer(account_key(0), account_address(1), 5, 1, 0).to_json()
+    forged = {**make_transfer(account_key(1), account_address(2), 5, 1, 0).to_json()}
+    forged["amount"] = 6  # the signature no longer matches: penalised, the sender banned
+    own_hello = app.peers.hello()
+
+    def encoded(value: object) -> bytes:
+        return json.dumps(value).encode()
+
+    return [
+        ("GET", "/p2p/addr", "p1", b""),
+        ("POST", "/p2p/tx", "p1", encoded({"txs": [good]})),
+        ("POST", "/p2p/tx", "p1", encoded({"tx": good})),
+        ("POST", "/p2p/block", "p1", encoded({"block": block.to_json()})),
+        ("POST", "/p2p/getheaders", "p1", encoded({"locator": [chain.genesis.hash]})),
+        ("POST", "/p2p/getblocks", "p1", encoded({"hashes": [block.hash, "00" * 32]})),
+        ("POST", "/p2p/getblocktxn", "p1", encoded({"hash": "ab" * 32, "indexes": [0]})),
+        ("POST", "/p2p/inv", "p1", encoded({"blocks": ["cd" * 32], "txs": ["ef" * 32]})),
+        ("POST", "/p2p/handshake", "p1", encoded(own_hello)),
+        ("POST", "/p2p/tx", "p1", b'{"txs": [1'),
+        ("POST", "/p2p/tx", "p1", b" " * (MAX_BODY + 1)),
+        ("POST", "/p2p/tx", "p2", encoded({"txs": [forged]})),
+        ("POST", "/p2p/addr", "p2", encoded({"addrs": ["x:1"]})),
+    ]
+
+
+async def over_http(app: NodeApp, conversation: list[tuple[str, str, str, bytes]]) -> list:
+    transport = httpx.ASGITransport(app=app.http)
+    async with httpx.AsyncClient(transport=transport, base_url="http://twin") as client:
+        answers = []
+        for method, path, caller, body in conversation:
+            response = await client.request(
+                method, path, content=body or None, headers={"x-chaosnet-node": caller}
+            )
+            answers.append((response.status_code, response.content))
+        return answers
+
+
+async def direct(app: NodeApp, conversation: list[tuple[str, str, str, bytes]]) -> list:
+    answers = []
+    for method, path, caller, body in conversation:
+        assert app.p2p.serves(method, path)
+        answers.append(await app.p2p.answer(method, path, caller, body))
+    return answers
+
+
+def test_the_direct_door_answers_byte_for_byte_like_the_http_app(tmp_path):
+    web, sim = twin(tmp_path, "web"), twin(tmp_path, "sim")
+    conversation = messages(web)
+    assert conversation == messages(sim)  # the twins really are twins
+    through_http = asyncio.run(over_http(web, conversation))
+    through_direct = asyncio.run(direct(sim, conversation))
+    statuses = [status for status, _ in through_http]
+    assert statuses == [200, 200, 200, 200, 200, 200, 404, 200, 409, 400, 413, 400, 403]
+    assert through_direct == through_http
+    for counter in ("bytes_in", "bytes_out", "invalid_messages"):
+        assert (
+            getattr(web.node.metrics, counter)._value.get()
+            == getattr(sim.node.metrics, counter)._value.get()
+        ), counter
+    web.store.close()
+    sim.store.close()
+
+
+def test_only_peer_protocol_routes_take_the_direct_door(tmp_path):
+    app = twin(tmp_path, "n")
+    assert app.p2p.serves("POST", "/p2p/tx")
+    assert not app.p2p.serves("GET", "/p2p/tx")  # a 405 is the HTTP app's to answer
+    assert not app.p2p.serves("GET", "/status")
+    app.store.close()
+
+
+def test_a_remembered_parse_tells_true_from_one(tmp_path):
+    """The relay's parse cache keys on types too: a tx whose amount is `true` stays malformed
+    after the same tx with amount 1 was parsed and remembered."""
+    app = twin(tmp_path, "n")
+    tx = make_transfer(account_key(0), account_address(1), 1, 1, 0).to_json()
+    batch = {"txs": [tx]}
+    assert (
+        asyncio.run(app.p2p.answer("POST", "/p2p/tx", "p1", json.dumps(batch).encode()))[0] == 200
+    )
+    tx["amount"] = True
+    status, body = asyncio.run(app.p2p.answer("POST", "/p2p/tx", "p3", json.dumps(batch).encode()))
+    assert status == 400 and b"amount" in body
+    app.store.close()
+
+
+def comparable(answers: list) -> list:
+    """The answers without the metrics' `_created` lines: each twin's own wall-clock birth."""
+    return [
+        (status, kind, b"\n".join(x for x in content.split(b"\n") if b"_created" not in x))
+        for status, kind, content in answers
+    ]
+
+
+def test_the_polled_reads_answer_through_both_doors_alike(tmp_path):
+    """`/status`, `/events` and `/metrics` (the runner's polls) as the HTTP app answers them,
+    headers included; anything else is left to the HTTP app."""
+    web, sim = twin(tmp_path, "web"), twin(tmp_path, "sim")
+    reads = [("/status", b""), ("/events", b"since=0"), ("/events", b"since=1"), ("/metrics", b"")]
+
+    async def over_http() -> list:
+        transport = httpx.ASGITransport(app=web.http)
+        async with httpx.AsyncClient(transport=transport, base_url="http://twin") as client:
+            answers = []
+            for path, query in reads:
+                response = await client.get(f"{path}?{query.decode()}" if query else path)
+                content_type = response.headers["content-type"].encode()
+                answers.append((response.status_code, content_type, response.content))
+            return answers
+
+    direct = []
+    for path, query in reads:
+        answer = sim.reads.answer(path, query)
+        assert answer is not None, path
+        status, headers, content = answer
+        direct.append((status, dict(headers)[b"content-type"], content))
+    assert comparable(direct) == comparable(asyncio.run(over_http()))
+    for path, query in [("/events", b"since=-1"), ("/events", b"since=0&limit=2"), ("/tx", b"")]:
+        assert sim.reads.answer(path, query) is None
+    web.store.close()
+    sim.store.close()
