@@ -8,6 +8,7 @@ Which records feed which figure, and the closed form each is compared with: docs
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -220,9 +221,24 @@ def attacker_reorg_depth(
     return deepest
 
 
-def window_of(records: list[Record], node: str, scenario_end: float) -> list[tuple[float, float]]:
-    """When `node` ran, clipped to the scenario's duration: an attacker's attack window."""
-    return [(s, min(e, scenario_end)) for s, e in up_intervals(records).get(node, [])]
+def window_of(
+    records: list[Record], node: str, scenario_end: float, active_from_start: bool = True
+) -> list[tuple[float, float]]:
+    """When `node` ran, clipped to the scenario's duration: an attacker's attack window. One
+    that waits for `attack: start` runs honestly before it: its window opens at the first start."""
+    opens = 0.0
+    if not active_from_start:
+        starts = [
+            float(r["t"])
+            for r in records
+            if r["kind"] == "node_state" and r["node"] == node and r["state"] == "attack started"
+        ]
+        opens = min(starts, default=math.inf)
+    return [
+        (max(s, opens), min(e, scenario_end))
+        for s, e in up_intervals(records).get(node, [])
+        if e > opens and s < scenario_end
+    ]
 
 
 def _named(names: dict[str, str], miner: str) -> str:
@@ -342,7 +358,7 @@ def compute_attacks(
     names = {a.name for a in scenario.attackers}
     m.deepest_attacker_reorg = attacker_reorg_depth(records, chain, names, honest, miner_names)
     for a in scenario.attackers:
-        windows = window_of(records, a.name, scenario.duration)
+        windows = window_of(records, a.name, scenario.duration, a.active_from_start)
         if a.hashrate > 0:
             m.revenue[a.name] = revenue(chain, a.name, scenario.node(a.name).hashrate)
             m.tie_races[a.name] = tie_races(records, chain, a.name, honest, miner_names)
