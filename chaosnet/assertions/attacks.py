@@ -93,7 +93,9 @@ def _successes(a: Assertion, ev: Evidence, z: int | None) -> tuple[int, int, int
     chain = Chain.of(ev.records, {})
     only = a.param("attacker")
     chosen = [
-        spends if z is None else double_spends(ev.records, chain, name, ev.honest, z)
+        spends
+        if z is None
+        else double_spends(ev.records, chain, name, ev.honest, z, spends.give_up)
         for name, spends in _attacks(ev).double_spends.items()
         if only is None or name == only
     ]
@@ -215,9 +217,10 @@ def measured_rate(metric: str, attacker: str, attacks: AttackMetrics) -> Rate:
         model = f"Eyal-Sirer at alpha {revenue.fair_share:.1%}, measured gamma {gamma:.2f}"
         return Rate(revenue.blocks, revenue.chain_blocks, expected, model)
     spends = attacks.double_spends[attacker]
-    z, q = spends.confirmations, revenue.fair_share
-    model = f"Rosenfeld at q {q:.1%}, z {z}"
-    return Rate(spends.succeeded, spends.confirmed, theory.double_spend_rosenfeld(q, z), model)
+    z, q, give_up = spends.confirmations, revenue.fair_share, spends.give_up
+    model = f"Rosenfeld at q {q:.1%}, z {z}, giving up {give_up} behind"
+    expected = theory.double_spend_rosenfeld(q, z, give_up)
+    return Rate(spends.succeeded, spends.confirmed, expected, model)
 
 
 def _expect_rate(a: Assertion, ev: Evidence) -> AssertionResult:

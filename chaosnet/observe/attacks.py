@@ -14,13 +14,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from chaosnet.observe.metrics import Record, up_intervals
-from chaosnet.scenario.model import Scenario
+from chaosnet.scenario.model import Attacker, Scenario
 
 PAYMENT_PERSONAS = ("double-spend",)
 INVALID_DATA_PERSONAS = ("invalid-blocks", "invalid-txs")
 SLOT_PERSONAS = ("sybil",)
 ECLIPSE_PERSONAS = ("eclipse",)
-PERSONA_CONFIRMATIONS = 6  # the double-spend persona's default, docs/node.md
+PERSONA_CONFIRMATIONS = 6  # the double-spend persona's defaults, docs/node.md
+PERSONA_GIVE_UP = 10
 
 
 def owner_of(node_id: str) -> str:
@@ -59,6 +60,8 @@ class DoubleSpends:
     confirmed: int
     succeeded: int
     deepest_confirmation: int
+    unresolved: int
+    give_up: int
     success_rate: float | None
 
 
@@ -163,22 +166,23 @@ def tie_races(
 
 
 def double_spends(
-    records: list[Record], chain: Chain, attacker: str, honest: list[str], z: int
+    records: list[Record], chain: Chain, attacker: str, honest: list[str], z: int, give_up: int
 ) -> DoubleSpends:
     """Each payment (and its conflict) the attacker announced, judged by honest nodes' `/tx`
-    answers and the final chain."""
+    answers, their reorgs and the final chain. A payment the attacker was still attacking at the
+    end is no trial: counted as a failure it would pull the rate down by about one per run."""
     conflict_of: dict[str, str] = {}
-    deepest: dict[str, int] = {}
+    last: dict[str, Any] = {}
     for r in records:
-        if r["kind"] != "sample":
-            continue
-        persona = r.get("persona") if r["node"] == attacker else None
-        if isinstance(persona, dict) and persona.get("payment"):
-            conflict_of[str(persona["payment"])] = str(persona.get("conflict") or "")
-        if r["node"] in honest:
-            for txid, depth in (r.get("payments") or {}).items():
-                deepest[txid] = max(deepest.get(txid, 0), int(depth))
-    confirmed = [t for t in conflict_of if deepest.get(t, 0) >= z]
+        persona = r.get("persona") if r["kind"] == "sample" and r["node"] == attacker else None
+        if isinstance(persona, dict):
+            last = persona
+            if persona.get("payment"):
+                conflict_of[str(persona["payment"])] = str(persona.get("conflict") or "")
+    deepest = payment_depths(records, honest)
+    open_payment = str(last.get("payment") or "") if last.get("open") else ""
+    resolved = [t for t in conflict_of if t != open_payment]
+    confirmed = [t for t in resolved if deepest.get(t, 0) >= z]
     succeeded = [t for t in confirmed if t not in chain.txids and conflict_of[t] in chain.txids]
     return DoubleSpends(
         confirmations=z,
@@ -186,8 +190,36 @@ def double_spends(
         confirmed=len(confirmed),
         succeeded=len(succeeded),
         deepest_confirmation=max((deepest.get(t, 0) for t in conflict_of), default=0),
+        unresolved=len(conflict_of) - len(resolved),
+        give_up=give_up,
         success_rate=round(len(succeeded) / len(confirmed), 4) if confirmed else None,
     )
+
+
+def payment_depths(records: list[Record], honest: list[str]) -> dict[str, int]:
+    """The most confirmations any honest node gave each watched payment: from its `/tx` answers
+    (`payments` in its samples), and from its reorgs, since a double spend released the moment
+    the payment reached z confirmations leaves the merchant's node there for milliseconds, too
+    briefly for a sample. A reorg from a tip at height H onto a fork below the payment's height
+    h shows the node held the payment H - h + 1 deep."""
+    deepest: dict[str, int] = {}
+    held_at: dict[tuple[str, str], int] = {}  # (node, txid) → the payment's height, last seen
+    height_of = {r["hash"]: int(r["height"]) for r in records if r["kind"] == "block_seen"}
+    for r in records:
+        if r.get("node") not in honest:
+            continue
+        if r["kind"] == "sample":
+            for txid, depth in (r.get("payments") or {}).items():
+                deepest[txid] = max(deepest.get(txid, 0), int(depth))
+                if int(depth) > 0:
+                    held_at[(r["node"], txid)] = int(r["height"]) - int(depth) + 1
+        elif r["kind"] == "reorg" and r.get("old_tip") in height_of:
+            old_height = height_of[r["old_tip"]]
+            fork = old_height - int(r["depth"])
+            for (node, txid), height in held_at.items():
+                if node == r["node"] and fork < height <= old_height:
+                    deepest[txid] = max(deepest.get(txid, 0), old_height - height + 1)
+    return deepest
 
 
 def attacker_reorg_depth(
@@ -219,6 +251,15 @@ def attacker_reorg_depth(
             continue
         deepest = max(deepest or 0, depth if branch & attackers else 0)
     return deepest
+
+
+def double_spend_model(attacker: Attacker) -> tuple[int, int]:
+    """The double-spend persona's confirmations and give-up depth, as the closed form takes them."""
+    give_up = dict(attacker.params).get("give_up")
+    return (
+        attacker.confirmations or PERSONA_CONFIRMATIONS,
+        int(give_up) if give_up is not None else PERSONA_GIVE_UP,
+    )
 
 
 def window_of(
@@ -363,8 +404,8 @@ def compute_attacks(
             m.revenue[a.name] = revenue(chain, a.name, scenario.node(a.name).hashrate)
             m.tie_races[a.name] = tie_races(records, chain, a.name, honest, miner_names)
         if a.persona in PAYMENT_PERSONAS:
-            z = a.confirmations or PERSONA_CONFIRMATIONS
-            m.double_spends[a.name] = double_spends(records, chain, a.name, honest, z)
+            z, give_up = double_spend_model(a)
+            m.double_spends[a.name] = double_spends(records, chain, a.name, honest, z, give_up)
         if a.persona in ECLIPSE_PERSONAS and a.victim:
             m.eclipses[a.name] = eclipse(records, chain, a.name, a.victim, honest, windows)
         if a.persona in SLOT_PERSONAS:
