@@ -24,6 +24,7 @@ from chaosnet.scenario.model import (
     Crash,
     Heal,
     LinkSettings,
+    NodeDef,
     Partition,
     PartitionShape,
     Role,
@@ -329,15 +330,23 @@ def _node_specs(scenario: Scenario, edges: tuple[Pair, ...]) -> tuple[NodeSpec, 
                 persona=attacker.persona if attacker else None,
                 persona_args=_persona_args(attacker) if attacker else (),
                 prune=node.prune,
-                extra_args=_node_flags(attacker),
+                extra_args=_node_flags(node, attacker),
             )
         )
     return tuple(specs)
 
 
-def _node_flags(attacker: Attacker | None) -> tuple[str, ...]:
-    """An attacker waiting for its `attack: start` runs from the start, honest until then."""
-    return ("--persona-dormant",) if attacker and not attacker.active_from_start else ()
+def _node_flags(node: NodeDef, attacker: Attacker | None) -> tuple[str, ...]:
+    """The node's own settings; an attacker waiting for its `attack: start` runs from the start,
+    honest until then."""
+    flags = []
+    if node.max_peers is not None:
+        flags.append(f"--max-peers={node.max_peers}")
+    if not node.eclipse_defence:
+        flags.append("--eclipse-defence=off")
+    if attacker and not attacker.active_from_start:
+        flags.append("--persona-dormant")
+    return tuple(flags)
 
 
 def _persona_args(attacker: Attacker) -> tuple[tuple[str, str], ...]:

@@ -12,7 +12,7 @@ from statistics import NormalDist
 
 from chaosnet import theory
 from chaosnet.assertions.evidence import AssertionResult, Evidence
-from chaosnet.observe.attacks import AttackMetrics, Chain, double_spends, owner_of
+from chaosnet.observe.attacks import AttackMetrics, Chain, Eclipse, double_spends, owner_of
 from chaosnet.scenario import units
 from chaosnet.scenario.model import Assertion, ParamValue
 
@@ -174,6 +174,37 @@ def _eclipsed(a: Assertion, ev: Evidence) -> AssertionResult:
     return AssertionResult(a.name, a.kind, passed, round(longest, 3), f">= {during:g}s", detail)
 
 
+def _victims_eclipse(a: Assertion, ev: Evidence) -> Eclipse:
+    """The eclipse figures of `victim` (an eclipse attacker's, or a control run's honest one)."""
+    victim = str(a.param("victim"))
+    found = [e for e in _attacks(ev).eclipses.values() if e.victim == victim]
+    if not found:
+        raise ValueError(f"no eclipse attacker has {victim} for victim")
+    return found[0]
+
+
+def _victim_lag(a: Assertion, ev: Evidence) -> AssertionResult:
+    low, high, bound = _count_bounds(a)
+    eclipse = _victims_eclipse(a, ev)
+    lag = eclipse.height_lag_last
+    detail = (
+        f"{eclipse.victim} was {lag} blocks behind the best honest height at its last sample of "
+        f"the {eclipse.window_s:g}s attack window (at most {eclipse.height_lag_max})"
+    )
+    passed = lag is not None and _within(lag, low, high)
+    return AssertionResult(a.name, a.kind, passed, lag, bound, detail)
+
+
+def _honest_peer(a: Assertion, ev: Evidence) -> AssertionResult:
+    eclipse = _victims_eclipse(a, ev)
+    peers = eclipse.honest_peers_last
+    detail = (
+        f"{eclipse.victim} had {peers} honest peer(s) at its last sample of the attack window; "
+        f"attackers held {eclipse.attacker_peer_share_mean} of its peers on average"
+    )
+    return AssertionResult(a.name, a.kind, bool(peers), peers, ">= 1", detail)
+
+
 def _banned(a: Assertion, ev: Evidence) -> AssertionResult:
     names = str(a.param("attackers")).split(",")
     within = float(str(a.param("within")))
@@ -259,6 +290,8 @@ ATTACK_EVALUATORS: dict[str, Callable[[Assertion, Evidence], AssertionResult]] =
     "double_spend_success": _double_spend_success,
     "attacker_reorg_depth": _attacker_reorg_depth,
     "eclipsed": _eclipsed,
+    "victim_lag": _victim_lag,
+    "honest_peer": _honest_peer,
     "banned": _banned,
     "expect_rate": _expect_rate,
 }

@@ -78,6 +78,8 @@ class Eclipse:
     height_lag_max: int | None
     height_lag_mean: float | None
     wasted_blocks: int
+    height_lag_last: int | None  # at the victim's last sample in the window
+    honest_peers_last: int | None
 
 
 @dataclass(frozen=True)
@@ -308,6 +310,7 @@ def eclipse(
     best_height = 0
     shares: list[float] = []
     lags: list[int] = []
+    honest_peers_last: int | None = None
     for r in records:
         if r["kind"] != "sample" or r["node"] not in honest:
             continue
@@ -317,6 +320,7 @@ def eclipse(
         if not _inside(float(r["t"]), windows):
             continue
         lags.append(max(0, best_height - int(r["height"])))
+        honest_peers_last = sum(p in honest for p in r.get("peer_ids") or [])
         share = _attacker_share(r.get("peer_ids") or [], attacker)
         if share is not None:
             shares.append(share)
@@ -339,6 +343,8 @@ def eclipse(
         height_lag_max=max(lags) if lags else None,
         height_lag_mean=round(sum(lags) / len(lags), 3) if lags else None,
         wasted_blocks=len(wasted),
+        height_lag_last=lags[-1] if lags else None,
+        honest_peers_last=honest_peers_last,
     )
 
 
@@ -406,7 +412,7 @@ def compute_attacks(
         if a.persona in PAYMENT_PERSONAS:
             z, give_up = double_spend_model(a)
             m.double_spends[a.name] = double_spends(records, chain, a.name, honest, z, give_up)
-        if a.persona in ECLIPSE_PERSONAS and a.victim:
+        if a.victim and a.persona in (*ECLIPSE_PERSONAS, "honest"):  # honest: a control run
             m.eclipses[a.name] = eclipse(records, chain, a.name, a.victim, honest, windows)
         if a.persona in SLOT_PERSONAS:
             m.peer_slots[a.name] = peer_slots(records, a.name, honest, windows)
