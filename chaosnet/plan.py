@@ -24,6 +24,7 @@ from chaosnet.scenario.model import (
     Crash,
     Heal,
     LinkSettings,
+    NodeDef,
     Partition,
     PartitionShape,
     Role,
@@ -332,7 +333,6 @@ def resolve(scenario: Scenario, seed: int | None = None) -> Plan:
     rng = random.Random(seed)  # drawn from in this order: topology, then each chaos event
     edges = resolve_edges(scenario, rng)
     honest = tuple(n.name for n in scenario.nodes if n.role is not Role.ATTACKER)
-    attackers = {a.name: a for a in scenario.attackers}
     return Plan(
         scenario=scenario,
         seed=seed,
@@ -340,18 +340,15 @@ def resolve(scenario: Scenario, seed: int | None = None) -> Plan:
         nodes=_node_specs(scenario, edges),
         edges=edges,
         events=_planned_events(scenario, edges, honest, rng),
-        starting=tuple(
-            n.name
-            for n in scenario.nodes
-            if n.starts and (n.name not in attackers or attackers[n.name].active_from_start)
-        ),
+        starting=tuple(n.name for n in scenario.nodes if n.starts),
         honest=honest,
         link_defaults=_link_defaults(scenario),
     )
 
 
 def _node_specs(scenario: Scenario, edges: tuple[Pair, ...]) -> tuple[NodeSpec, ...]:
-    """Each node as a backend starts it: its neighbours, whether it mines, its persona."""
+    """Each node as a backend starts it: its neighbours, whether it mines, its persona (dormant
+    until its attack starts), its node flags."""
     attackers = {a.name: a for a in scenario.attackers}
     neighbours: dict[str, list[str]] = {n: [] for n in scenario.node_names}
     for a, b in edges:
@@ -369,9 +366,23 @@ def _node_specs(scenario: Scenario, edges: tuple[Pair, ...]) -> tuple[NodeSpec, 
                 persona=attacker.persona if attacker else None,
                 persona_args=_persona_args(attacker) if attacker else (),
                 prune=node.prune,
+                extra_args=_node_flags(node, attacker),
             )
         )
     return tuple(specs)
+
+
+def _node_flags(node: NodeDef, attacker: Attacker | None) -> tuple[str, ...]:
+    """The node's own settings; an attacker waiting for its `attack: start` runs from the start,
+    honest until then."""
+    flags = []
+    if node.max_peers is not None:
+        flags.append(f"--max-peers={node.max_peers}")
+    if not node.eclipse_defence:
+        flags.append("--eclipse-defence=off")
+    if attacker and not attacker.active_from_start:
+        flags.append("--persona-dormant")
+    return tuple(flags)
 
 
 def _persona_args(attacker: Attacker) -> tuple[tuple[str, str], ...]:

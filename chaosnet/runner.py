@@ -89,7 +89,7 @@ class Runner:
             self.clock, transport = backend.clock, transport or backend.transport
         self.transport = transport
         self.journal = Journal(run_dir / "events.jsonl", self.clock)
-        self.network = Network(plan, backend, self.journal)
+        self.network = Network(plan, backend, self.journal, transport)
         self.schedule = Schedule(plan.events, plan.scenario.duration)
         self.observer = Observer(
             backend,

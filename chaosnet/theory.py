@@ -34,21 +34,34 @@ def double_spend_nakamoto(q: float, z: int) -> float:
     return 1.0 - caught
 
 
-def double_spend_rosenfeld(q: float, z: int) -> float:
-    """Rosenfeld (2012, "Analysis of hashrate-based double-spending"): the attacker mines its
-    private branch from the moment of the payment, so its progress by the merchant's z-th
-    confirmation is negative-binomial rather than Poisson; it must then end strictly longer than
-    the public chain (no pre-mined block) and never gives up."""
+def double_spend_rosenfeld(q: float, z: int, give_up: int | None = None) -> float:
+    """Rosenfeld (2012, "Analysis of hashrate-based double-spending"): the attacker pre-mines one
+    block (the conflict) before paying, mines privately while the merchant waits for z
+    confirmations (its progress is then negative-binomial, not Poisson), and wins once its chain
+    is longer than the public one. Rosenfeld's attacker never gives up; with `give_up` it drops
+    the attempt `give_up` blocks behind (the gambler's ruin gets a second absorbing barrier), as
+    the double-spend persona does."""
     _check_share("q", q)
     p = 1.0 - q
-    if q >= p:
+    if z == 0 or (q >= p and give_up is None):
         return 1.0
-    if z == 0:
-        return 1.0
-    total = 0.0
-    for m in range(z + 1):
-        total += math.comb(m + z - 1, m) * (p**z * q**m - q**z * p**m)
-    return 1.0 - total
+    failed = 0.0
+    for m in range(z):  # the attacker mined m < z blocks while the merchant waited
+        behind = z - m
+        failed += math.comb(m + z - 1, m) * p**z * q**m * (1.0 - _catch_up(q, behind, give_up))
+    return 1.0 - failed
+
+
+def _catch_up(q: float, behind: int, give_up: int | None) -> float:
+    """The chance a private chain `behind` blocks short of winning ever wins: `(q/p)^behind`
+    (gambler's ruin), or before it is `give_up` + 1 short, when the attacker gives up there."""
+    ratio = q / (1.0 - q)
+    if give_up is None:
+        return ratio**behind
+    ruin = give_up + 1
+    if math.isclose(ratio, 1.0):
+        return 1.0 - behind / ruin
+    return (ratio**behind - ratio**ruin) / (1.0 - ratio**ruin)
 
 
 def selfish_revenue(alpha: float, gamma: float) -> float:

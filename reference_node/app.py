@@ -54,7 +54,7 @@ class NodeApp:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.config = config
-        self.persona = make_persona(config.persona, config.persona_args)
+        self.persona = make_persona(config.persona, config.persona_args, config.persona_dormant)
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(config.data_dir / "chain.sqlite3", config.prune)
         self.node = Node(config, self.store, self.persona, clock=clock)

@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--persona-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE"
     )
     p.add_argument(
+        "--persona-dormant",
+        action="store_true",
+        help="mine and relay honestly until POST /persona/activate turns the persona on",
+    )
+    p.add_argument(
         "--no-compact-blocks",
         dest="compact_blocks",
         action="store_false",
@@ -154,6 +159,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         eclipse_defence=args.eclipse_defence == "on",
         persona=args.persona,
         persona_args=persona_args,
+        persona_dormant=args.persona_dormant,
     )
 
 

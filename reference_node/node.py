@@ -68,6 +68,8 @@ class NodeConfig:
     """Topology neighbours (--peers/--bootstrap) always keep a slot; off: first come, first served."""
     persona: str = "honest"
     persona_args: dict[str, str] = field(default_factory=dict)
+    persona_dormant: bool = False
+    """Honest until `POST /persona/activate` (a scenario attacker before its `attack: start`)."""
     compact_blocks: bool = True
     verify_workers: int = 0
     """Signature-checking processes; 0 checks on the event loop (decision D16)."""

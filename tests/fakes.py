@@ -55,6 +55,7 @@ class FakeNode:
     paused: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)
     txs: int = 0
+    activations: int = 0
 
     @property
     def name(self) -> str:
@@ -202,6 +203,9 @@ class FakeBackend:
         if path == "/tx" and request.method == "POST":
             node.txs += 1
             return httpx.Response(202, json={"txid": hashlib.sha256(request.content).hexdigest()})
+        if path == "/persona/activate" and request.method == "POST":
+            node.activations += 1
+            return httpx.Response(200, json={"persona": "fake", "active": True, "activated": True})
         if path.startswith("/blocks/height/"):
             height = int(path.rsplit("/", 1)[1])
             return httpx.Response(200, json=self.blocks[height - 1].to_json())

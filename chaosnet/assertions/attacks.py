@@ -12,7 +12,7 @@ from statistics import NormalDist
 
 from chaosnet import theory
 from chaosnet.assertions.evidence import AssertionResult, Evidence
-from chaosnet.observe.attacks import AttackMetrics, Chain, double_spends, owner_of
+from chaosnet.observe.attacks import AttackMetrics, Chain, Eclipse, double_spends, owner_of
 from chaosnet.scenario import units
 from chaosnet.scenario.model import Assertion, ParamValue
 
@@ -93,7 +93,9 @@ def _successes(a: Assertion, ev: Evidence, z: int | None) -> tuple[int, int, int
     chain = Chain.of(ev.records, {})
     only = a.param("attacker")
     chosen = [
-        spends if z is None else double_spends(ev.records, chain, name, ev.honest, z)
+        spends
+        if z is None
+        else double_spends(ev.records, chain, name, ev.honest, z, spends.give_up)
         for name, spends in _attacks(ev).double_spends.items()
         if only is None or name == only
     ]
@@ -172,6 +174,37 @@ def _eclipsed(a: Assertion, ev: Evidence) -> AssertionResult:
     return AssertionResult(a.name, a.kind, passed, round(longest, 3), f">= {during:g}s", detail)
 
 
+def _victims_eclipse(a: Assertion, ev: Evidence) -> Eclipse:
+    """The eclipse figures of `victim` (an eclipse attacker's, or a control run's honest one)."""
+    victim = str(a.param("victim"))
+    found = [e for e in _attacks(ev).eclipses.values() if e.victim == victim]
+    if not found:
+        raise ValueError(f"no eclipse attacker has {victim} for victim")
+    return found[0]
+
+
+def _victim_lag(a: Assertion, ev: Evidence) -> AssertionResult:
+    low, high, bound = _count_bounds(a)
+    eclipse = _victims_eclipse(a, ev)
+    lag = eclipse.height_lag_last
+    detail = (
+        f"{eclipse.victim} was {lag} blocks behind the best honest height at its last sample of "
+        f"the {eclipse.window_s:g}s attack window (at most {eclipse.height_lag_max})"
+    )
+    passed = lag is not None and _within(lag, low, high)
+    return AssertionResult(a.name, a.kind, passed, lag, bound, detail)
+
+
+def _honest_peer(a: Assertion, ev: Evidence) -> AssertionResult:
+    eclipse = _victims_eclipse(a, ev)
+    peers = eclipse.honest_peers_last
+    detail = (
+        f"{eclipse.victim} had {peers} honest peer(s) at its last sample of the attack window; "
+        f"attackers held {eclipse.attacker_peer_share_mean} of its peers on average"
+    )
+    return AssertionResult(a.name, a.kind, bool(peers), peers, ">= 1", detail)
+
+
 def _banned(a: Assertion, ev: Evidence) -> AssertionResult:
     names = str(a.param("attackers")).split(",")
     within = float(str(a.param("within")))
@@ -215,9 +248,10 @@ def measured_rate(metric: str, attacker: str, attacks: AttackMetrics) -> Rate:
         model = f"Eyal-Sirer at alpha {revenue.fair_share:.1%}, measured gamma {gamma:.2f}"
         return Rate(revenue.blocks, revenue.chain_blocks, expected, model)
     spends = attacks.double_spends[attacker]
-    z, q = spends.confirmations, revenue.fair_share
-    model = f"Rosenfeld at q {q:.1%}, z {z}"
-    return Rate(spends.succeeded, spends.confirmed, theory.double_spend_rosenfeld(q, z), model)
+    z, q, give_up = spends.confirmations, revenue.fair_share, spends.give_up
+    model = f"Rosenfeld at q {q:.1%}, z {z}, giving up {give_up} behind"
+    expected = theory.double_spend_rosenfeld(q, z, give_up)
+    return Rate(spends.succeeded, spends.confirmed, expected, model)
 
 
 def _expect_rate(a: Assertion, ev: Evidence) -> AssertionResult:
@@ -256,6 +290,8 @@ ATTACK_EVALUATORS: dict[str, Callable[[Assertion, Evidence], AssertionResult]] =
     "double_spend_success": _double_spend_success,
     "attacker_reorg_depth": _attacker_reorg_depth,
     "eclipsed": _eclipsed,
+    "victim_lag": _victim_lag,
+    "honest_peer": _honest_peer,
     "banned": _banned,
     "expect_rate": _expect_rate,
 }

@@ -8,18 +8,20 @@ Which records feed which figure, and the closed form each is compared with: docs
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from chaosnet.observe.metrics import Record, up_intervals
-from chaosnet.scenario.model import Scenario
+from chaosnet.scenario.model import Attacker, Scenario
 
 PAYMENT_PERSONAS = ("double-spend",)
 INVALID_DATA_PERSONAS = ("invalid-blocks", "invalid-txs")
 SLOT_PERSONAS = ("sybil",)
 ECLIPSE_PERSONAS = ("eclipse",)
-PERSONA_CONFIRMATIONS = 6  # the double-spend persona's default, docs/node.md
+PERSONA_CONFIRMATIONS = 6  # the double-spend persona's defaults, docs/node.md
+PERSONA_GIVE_UP = 10
 
 
 def owner_of(node_id: str) -> str:
@@ -58,6 +60,8 @@ class DoubleSpends:
     confirmed: int
     succeeded: int
     deepest_confirmation: int
+    unresolved: int
+    give_up: int
     success_rate: float | None
 
 
@@ -74,6 +78,8 @@ class Eclipse:
     height_lag_max: int | None
     height_lag_mean: float | None
     wasted_blocks: int
+    height_lag_last: int | None  # at the victim's last sample in the window
+    honest_peers_last: int | None
 
 
 @dataclass(frozen=True)
@@ -162,22 +168,23 @@ def tie_races(
 
 
 def double_spends(
-    records: list[Record], chain: Chain, attacker: str, honest: list[str], z: int
+    records: list[Record], chain: Chain, attacker: str, honest: list[str], z: int, give_up: int
 ) -> DoubleSpends:
     """Each payment (and its conflict) the attacker announced, judged by honest nodes' `/tx`
-    answers and the final chain."""
+    answers, their reorgs and the final chain. A payment the attacker was still attacking at the
+    end is no trial: counted as a failure it would pull the rate down by about one per run."""
     conflict_of: dict[str, str] = {}
-    deepest: dict[str, int] = {}
+    last: dict[str, Any] = {}
     for r in records:
-        if r["kind"] != "sample":
-            continue
-        persona = r.get("persona") if r["node"] == attacker else None
-        if isinstance(persona, dict) and persona.get("payment"):
-            conflict_of[str(persona["payment"])] = str(persona.get("conflict") or "")
-        if r["node"] in honest:
-            for txid, depth in (r.get("payments") or {}).items():
-                deepest[txid] = max(deepest.get(txid, 0), int(depth))
-    confirmed = [t for t in conflict_of if deepest.get(t, 0) >= z]
+        persona = r.get("persona") if r["kind"] == "sample" and r["node"] == attacker else None
+        if isinstance(persona, dict):
+            last = persona
+            if persona.get("payment"):
+                conflict_of[str(persona["payment"])] = str(persona.get("conflict") or "")
+    deepest = payment_depths(records, honest)
+    open_payment = str(last.get("payment") or "") if last.get("open") else ""
+    resolved = [t for t in conflict_of if t != open_payment]
+    confirmed = [t for t in resolved if deepest.get(t, 0) >= z]
     succeeded = [t for t in confirmed if t not in chain.txids and conflict_of[t] in chain.txids]
     return DoubleSpends(
         confirmations=z,
@@ -185,8 +192,36 @@ def double_spends(
         confirmed=len(confirmed),
         succeeded=len(succeeded),
         deepest_confirmation=max((deepest.get(t, 0) for t in conflict_of), default=0),
+        unresolved=len(conflict_of) - len(resolved),
+        give_up=give_up,
         success_rate=round(len(succeeded) / len(confirmed), 4) if confirmed else None,
     )
+
+
+def payment_depths(records: list[Record], honest: list[str]) -> dict[str, int]:
+    """The most confirmations any honest node gave each watched payment: from its `/tx` answers
+    (`payments` in its samples), and from its reorgs, since a double spend released the moment
+    the payment reached z confirmations leaves the merchant's node there for milliseconds, too
+    briefly for a sample. A reorg from a tip at height H onto a fork below the payment's height
+    h shows the node held the payment H - h + 1 deep."""
+    deepest: dict[str, int] = {}
+    held_at: dict[tuple[str, str], int] = {}  # (node, txid) → the payment's height, last seen
+    height_of = {r["hash"]: int(r["height"]) for r in records if r["kind"] == "block_seen"}
+    for r in records:
+        if r.get("node") not in honest:
+            continue
+        if r["kind"] == "sample":
+            for txid, depth in (r.get("payments") or {}).items():
+                deepest[txid] = max(deepest.get(txid, 0), int(depth))
+                if int(depth) > 0:
+                    held_at[(r["node"], txid)] = int(r["height"]) - int(depth) + 1
+        elif r["kind"] == "reorg" and r.get("old_tip") in height_of:
+            old_height = height_of[r["old_tip"]]
+            fork = old_height - int(r["depth"])
+            for (node, txid), height in held_at.items():
+                if node == r["node"] and fork < height <= old_height:
+                    deepest[txid] = max(deepest.get(txid, 0), old_height - height + 1)
+    return deepest
 
 
 def attacker_reorg_depth(
@@ -220,9 +255,33 @@ def attacker_reorg_depth(
     return deepest
 
 
-def window_of(records: list[Record], node: str, scenario_end: float) -> list[tuple[float, float]]:
-    """When `node` ran, clipped to the scenario's duration: an attacker's attack window."""
-    return [(s, min(e, scenario_end)) for s, e in up_intervals(records).get(node, [])]
+def double_spend_model(attacker: Attacker) -> tuple[int, int]:
+    """The double-spend persona's confirmations and give-up depth, as the closed form takes them."""
+    give_up = dict(attacker.params).get("give_up")
+    return (
+        attacker.confirmations or PERSONA_CONFIRMATIONS,
+        int(give_up) if give_up is not None else PERSONA_GIVE_UP,
+    )
+
+
+def window_of(
+    records: list[Record], node: str, scenario_end: float, active_from_start: bool = True
+) -> list[tuple[float, float]]:
+    """When `node` ran, clipped to the scenario's duration: an attacker's attack window. One
+    that waits for `attack: start` runs honestly before it: its window opens at the first start."""
+    opens = 0.0
+    if not active_from_start:
+        starts = [
+            float(r["t"])
+            for r in records
+            if r["kind"] == "node_state" and r["node"] == node and r["state"] == "attack started"
+        ]
+        opens = min(starts, default=math.inf)
+    return [
+        (max(s, opens), min(e, scenario_end))
+        for s, e in up_intervals(records).get(node, [])
+        if e > opens and s < scenario_end
+    ]
 
 
 def _named(names: dict[str, str], miner: str) -> str:
@@ -251,6 +310,7 @@ def eclipse(
     best_height = 0
     shares: list[float] = []
     lags: list[int] = []
+    honest_peers_last: int | None = None
     for r in records:
         if r["kind"] != "sample" or r["node"] not in honest:
             continue
@@ -260,6 +320,7 @@ def eclipse(
         if not _inside(float(r["t"]), windows):
             continue
         lags.append(max(0, best_height - int(r["height"])))
+        honest_peers_last = sum(p in honest for p in r.get("peer_ids") or [])
         share = _attacker_share(r.get("peer_ids") or [], attacker)
         if share is not None:
             shares.append(share)
@@ -282,6 +343,8 @@ def eclipse(
         height_lag_max=max(lags) if lags else None,
         height_lag_mean=round(sum(lags) / len(lags), 3) if lags else None,
         wasted_blocks=len(wasted),
+        height_lag_last=lags[-1] if lags else None,
+        honest_peers_last=honest_peers_last,
     )
 
 
@@ -342,14 +405,14 @@ def compute_attacks(
     names = {a.name for a in scenario.attackers}
     m.deepest_attacker_reorg = attacker_reorg_depth(records, chain, names, honest, miner_names)
     for a in scenario.attackers:
-        windows = window_of(records, a.name, scenario.duration)
+        windows = window_of(records, a.name, scenario.duration, a.active_from_start)
         if a.hashrate > 0:
             m.revenue[a.name] = revenue(chain, a.name, scenario.node(a.name).hashrate)
             m.tie_races[a.name] = tie_races(records, chain, a.name, honest, miner_names)
         if a.persona in PAYMENT_PERSONAS:
-            z = a.confirmations or PERSONA_CONFIRMATIONS
-            m.double_spends[a.name] = double_spends(records, chain, a.name, honest, z)
-        if a.persona in ECLIPSE_PERSONAS and a.victim:
+            z, give_up = double_spend_model(a)
+            m.double_spends[a.name] = double_spends(records, chain, a.name, honest, z, give_up)
+        if a.victim and a.persona in (*ECLIPSE_PERSONAS, "honest"):  # honest: a control run
             m.eclipses[a.name] = eclipse(records, chain, a.name, a.victim, honest, windows)
         if a.persona in SLOT_PERSONAS:
             m.peer_slots[a.name] = peer_slots(records, a.name, honest, windows)

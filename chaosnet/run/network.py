@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from chaosnet.backends.base import Backend, CpuLimiter
 from chaosnet.errors import HarnessFault
 from chaosnet.journal import Journal
@@ -61,14 +63,23 @@ class FollowUp:
 class Network:
     """Nodes' states (the last `node_state` journalled for each) and links' current settings."""
 
-    def __init__(self, plan: Plan, backend: Backend, journal: Journal) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        backend: Backend,
+        journal: Journal,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        """`transport` reaches the nodes' APIs (the runner's: in memory on sim, in tests)."""
         self.plan = plan
+        self.transport = transport
         self.backend = backend
         self.journal = journal
         self.state: dict[str, str] = {}  # node → its last node_state; absent: never started
         self.cut: set[Pair] = set()
         self.link_now: dict[Pair, LinkFault] = {}
         self.slowed: set[str] = set()
+        self.attacking: set[str] = set()  # attackers whose `attack: start` was applied
         self._labels: dict[str, str] = {}  # link faults in force, for the progress display
 
     # -- questions --------------------------------------------------------------------------
@@ -188,6 +199,8 @@ class Network:
             raise Skipped(f"{node} is {self._describe(node)}")
         with self._doing(f"restarting {node}"):
             self.backend.start_node(node)
+        if node in self.attacking:  # it comes back dormant, as it was started
+            self._activate(node)
         self._mark(node, "restarted")
 
     def _pause(self, action: Pause) -> FollowUp | None:
@@ -235,10 +248,32 @@ class Network:
         self._stop(action.node, "stopped")
 
     def _attack_start(self, action: AttackStart) -> None:
-        self._start(action.attacker, "attack started")
+        """The attacker has run honestly so far (dormant); its persona starts now. One that an
+        earlier `attack: stop` stopped is started first."""
+        node = action.attacker
+        if node in self.attacking:
+            raise Skipped(f"{node}'s attack is already running")
+        if not self.is_running(node):
+            with self._doing(f"starting {node}"):
+                self.backend.start_node(node)
+        self._activate(node)
+        self.attacking.add(node)
+        self._mark(node, "attack started")
 
     def _attack_stop(self, action: AttackStop) -> None:
         self._stop(action.attacker, "attack stopped")
+        self.attacking.discard(action.attacker)
+
+    def _activate(self, node: str) -> None:
+        """`POST /persona/activate` on the attacker; its answer must say the persona runs."""
+        with (
+            self._doing(f"activating {node}'s persona"),
+            httpx.Client(timeout=5.0, transport=self.transport) as client,
+        ):
+            answer = client.post(f"{self.backend.endpoint(node).url}/persona/activate")
+            answer.raise_for_status()
+            if answer.json().get("active") is not True:
+                raise RuntimeError(f"{node} did not activate its persona: {answer.text}")
 
     def _anchor(self, action: Chaos | Wait) -> None:
         """Chaos and Wait only anchor other events: nothing to apply."""

@@ -63,7 +63,16 @@ def build_scenario(document: Document, source: Path | None) -> Scenario:
         name=data["name"],
         duration=units.seconds(data["duration"]),
         nodes=tuple(
-            NodeDef(e.name, e.role, shares[e.name], roster.group_of(e.name), e.prune, e.starts)
+            NodeDef(
+                e.name,
+                e.role,
+                shares[e.name],
+                roster.group_of(e.name),
+                e.prune,
+                e.starts,
+                e.max_peers,
+                e.eclipse_defence,
+            )
             for e in roster.entries
         ),
         source=source,
@@ -286,6 +295,8 @@ _NAME_FORMS = {
     "double_spend_success": "double_spend_success {bounds}",
     "attacker_reorg_depth": "attacker_reorg_depth {bounds}",
     "eclipsed": "eclipsed {victim}: >= {min_share} of its peers for {during}",
+    "victim_lag": "victim_lag of {victim} {bounds}",
+    "honest_peer": "honest_peer of {victim}",
     "banned": "banned {attackers} within {within}",
     "expect_rate": "expect_rate of {metric} at {expected}",
     "memory": "memory <= {max}",

@@ -57,6 +57,8 @@ class NodeDef:
     group: str | None = None
     prune: int | None = None  # keep only the last N block bodies
     starts: bool = True  # False for a node that only starts with a `join` event
+    max_peers: int | None = None  # peer slots; None: the node's default
+    eclipse_defence: bool = True  # False: topology neighbours get no reserved slot
 
 
 @dataclass(frozen=True)
@@ -274,7 +276,7 @@ class Assertion:
     max · sync_time: node, max · max_reorg_depth: max · no_invalid_blocks: none ·
     double_spend: confirmations · attacker_share: attacker, min, max (a share, or `fair`/`1.2x fair`
     as written) · double_spend_success: attacker, min, max · attacker_reorg_depth: min, max · eclipsed: victim, min_share (1.0),
-    during · banned: attackers (names joined by `,`), within · expect_rate: metric, attacker, expected (a share
+    during · victim_lag: victim, min, max · honest_peer: victim · banned: attackers (names joined by `,`), within · expect_rate: metric, attacker, expected (a share
     as written, or `theory`), trials (1), confidence (0.95) · memory: max (bytes) ·
     survives_failures: fraction · height: min. `nodes` limits a check to some nodes (height).
     """

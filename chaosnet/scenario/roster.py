@@ -27,6 +27,8 @@ class Entry:
     prune: int | None
     starts: bool
     path: Path  # where the node is declared, for messages
+    max_peers: int | None = None
+    eclipse_defence: bool = True
 
 
 @dataclass
@@ -73,6 +75,8 @@ def build_roster(data: dict[str, Any]) -> Roster:
             item.get("prune"),
             item.get("starts", True),
             path,
+            item.get("max_peers"),
+            item.get("eclipse_defence", True),
         )
         if existing is not None:
             roster.entries[roster.entries.index(existing)] = entry

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from chaosnet import theory
-from chaosnet.observe.attacks import PERSONA_CONFIRMATIONS
+from chaosnet.observe.attacks import double_spend_model
 from chaosnet.report.sweep import Estimate
 from chaosnet.scenario.model import Scenario
 
@@ -29,7 +29,7 @@ THEORY = {
     "attacker_share": "Eyal and Sirer selfish-mining revenue at the attacker's hashrate share and the "
     "gamma measured at the same point (mean over its trials; 0 when no tie race was seen)",
     "double_spend_success": "Rosenfeld's double-spend success at the attacker's hashrate share "
-    "and its confirmations",
+    "and its confirmations, with the persona's give-up depth (docs/attacks.md)",
 }
 
 
@@ -107,5 +107,5 @@ def closed_form(scenario: Scenario, metric: str, means: dict[str, float]) -> flo
         gamma = means.get("gamma" if not name else f"gamma.{name}", 0.0)
         return theory.selfish_revenue(alpha, min(max(gamma, 0.0), 1.0))
     if kind == "double_spend_success" and attacker.persona == "double-spend":
-        return theory.double_spend_rosenfeld(alpha, attacker.confirmations or PERSONA_CONFIRMATIONS)
+        return theory.double_spend_rosenfeld(alpha, *double_spend_model(attacker))
     return None

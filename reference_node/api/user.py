@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from ..behaviors import Dormant
 from ..core.block import Block
 from ..core.encoding import MAX_U63
 from ..core.spv import make_proof
@@ -166,6 +167,14 @@ def user_router(node: Node, peers: PeerManager, reads: PolledReads) -> APIRouter
             "balance": state.balance(address),
             "nonce": state.nonce(address),
         }
+
+    @router.post("/persona/activate")
+    async def activate_persona() -> dict[str, Any]:
+        """A dormant attacker's `attack: start` (the runner calls it); a no-op on any other node,
+        whose persona is active from the start. `activated`: this call started it."""
+        persona = node.persona
+        activated = persona.activate() if isinstance(persona, Dormant) else False
+        return {"persona": persona.name, "active": True, "activated": activated}
 
     @router.get("/proof/{txid}", responses=schemas.errors(404, 410))
     async def proof(txid: Hash) -> Response:

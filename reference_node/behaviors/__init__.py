@@ -8,6 +8,7 @@ own. Each attacker is one module; the names below are a contract (scenario `atta
 from __future__ import annotations
 
 from .base import Persona, PersonaError
+from .dormant import Dormant
 from .double_spend import DoubleSpend
 from .eclipse import Eclipse
 from .invalid_blocks import InvalidBlocks
@@ -31,14 +32,15 @@ PERSONAS: dict[str, type[Persona]] = {
 }
 
 
-def make_persona(name: str, args: dict[str, str]) -> Persona:
-    """The persona called `name`; PersonaError names the known ones otherwise."""
+def make_persona(name: str, args: dict[str, str], dormant: bool = False) -> Persona:
+    """The persona called `name`, honest until activated when `dormant`; PersonaError names the
+    known ones otherwise."""
     cls = PERSONAS.get(name)
     if cls is None:
         raise PersonaError(
             f"unknown persona {name!r}; known personas: {', '.join(sorted(PERSONAS))}"
         )
-    return cls(args)
+    return Dormant(cls(args)) if dormant else cls(args)
 
 
-__all__ = ["PERSONAS", "Persona", "PersonaError", "make_persona"]
+__all__ = ["PERSONAS", "Dormant", "Persona", "PersonaError", "make_persona"]

@@ -1,11 +1,16 @@
 """Double spend by a private chain: pay a merchant in public, take the money back in private.
 
-One attempt: once in sync, pay the victim (its miner address, as a merchant would be paid) from a
-genesis account and start mining privately on the tip of that moment; the first private block
-carries a conflicting transfer (same sender and nonce, paying the attacker). When the payment has
-`confirmations` public confirmations and the private chain is longer than the public one, release
-it: nodes reorganise onto it and the payment disappears. Behind by `give_up` blocks, abandon.
-Attempts repeat (up to `attempts`, 0 = forever); each step is logged.
+The model is Rosenfeld's (2012), which `chaosnet.theory.double_spend_rosenfeld` computes:
+  * pre-mining (`premine`, default 1): once in sync, mine privately on the tip, the first private
+    block carrying a conflicting transfer (same sender and nonce as the payment, paying the
+    attacker); only when that block is found, pay the victim (its miner address, as a merchant
+    would be paid) from a genesis account. Should a public block come first, start over on it.
+    With `premine=0` the payment goes out at once and the private chain starts then;
+  * the merchant waits for `confirmations` (z): the block holding the payment and z-1 on top;
+  * release: when the payment has z confirmations and the private chain is longer (more work)
+    than the public one, publish it; nodes reorganise onto it and the payment disappears;
+  * give up `give_up` blocks behind (Rosenfeld never gives up; the closed form takes it);
+  * attempts repeat (up to `attempts`, 0 = forever); each step is logged.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from .private import PrivateChain
 class DoubleSpend(PrivateChain):
     name = "double-spend"
     accepted_args = frozenset(
-        {"victim", "confirmations", "give_up", "amount", "account", "attempts"}
+        {"victim", "confirmations", "give_up", "amount", "account", "attempts", "premine"}
     )
 
     def __init__(self, args: dict[str, str]) -> None:
@@ -36,10 +41,13 @@ class DoubleSpend(PrivateChain):
         self.amount = self.int_arg("amount", 1000, 1, 10**12)
         self.account = self.int_arg("account", -1, -1, 10**6)
         self.attempts = self.int_arg("attempts", 0, 0, 10**6)
+        self.premine = self.int_arg("premine", 1, 0, 1)
         if self.victim and ":" in self.victim:
             raise PersonaError(f"persona {self.name!r}: victim={self.victim!r} must be a node id")
         self.payment: Transaction | None = None
         self.conflict: Transaction | None = None
+        self.pending: Transaction | None = None
+        """The payment of an attempt still pre-mining; sent once its first private block is."""
         self.base: Entry | None = None
         self.started = 0
         self.succeeded = 0
@@ -57,6 +65,7 @@ class DoubleSpend(PrivateChain):
             "payment": self.payment.txid if self.payment else "",
             "conflict": self.conflict.txid if self.conflict else "",
             "payment_confirmations": self.payment_confirmations(),
+            "open": int(self.branch is not None and self.payment is not None),
             "confirmed_at_release": self.confirmed_at_release,
             "reorg_depth": self.reorg_depth,
         }
@@ -64,7 +73,7 @@ class DoubleSpend(PrivateChain):
     async def attack(self) -> None:
         while not self.attempts or self.started < self.attempts or self.branch is not None:
             if self.branch is None:  # else an attempt restored from before a restart goes on
-                while not self.synced() or not self._pay():
+                while not self.synced() or not self._fork():
                     await asyncio.sleep(0.5)
             self._done.clear()
             await self._done.wait()
@@ -74,6 +83,7 @@ class DoubleSpend(PrivateChain):
         return {
             "payment": None if self.payment is None else self.payment.to_json(),
             "conflict": None if self.conflict is None else self.conflict.to_json(),
+            "pending": None if self.pending is None else self.pending.to_json(),
             "base": None if self.base is None else self.base.hash,
             "started": self.started,
             "succeeded": self.succeeded,
@@ -84,6 +94,8 @@ class DoubleSpend(PrivateChain):
         try:
             self.payment = Transaction.from_json(state["payment"]) if state["payment"] else None
             self.conflict = Transaction.from_json(state["conflict"]) if state["conflict"] else None
+            pending = state.get("pending")
+            self.pending = Transaction.from_json(pending) if pending else None
             self.started, self.succeeded, self.gave_up = (
                 int(state["started"]),
                 int(state["succeeded"]),
@@ -93,44 +105,59 @@ class DoubleSpend(PrivateChain):
             self.say("ignoring a saved attempt that does not parse: %s", exc)
         base = state.get("base")
         self.base = self.node.chain.get(base) if isinstance(base, str) else None
-        if self.base is None or self.conflict is None:
+        if self.base is None or self.conflict is None or not (self.payment or self.pending):
             self.withheld.clear()
             self.branch = None
 
-    def _pay(self) -> bool:
-        """Start an attempt: broadcast the payment, fork privately at the current tip."""
+    def _fork(self) -> bool:
+        """Start an attempt: fork privately at the current tip with the conflicting transfer;
+        pay now, or once the first private block is found when pre-mining."""
         node = self.node
         connected = self.peers.connected()
         if not (self.victim or connected):
             return False
         victim = self.victim or connected[0].node_id
-        accounts = node.params.genesis_accounts
-        index = self.account if self.account >= 0 else max(accounts - 1, 0)
-        key = account_key(index)
-        sender = address_of(key)
-        nonce = node.chain.state.nonce(sender)
-        payment = make_transfer(key, address_of(miner_key(victim)), self.amount, 1, nonce)
-        conflict = make_transfer(key, node.miner_address, self.amount, 1, nonce)
-        try:
-            node.submit_tx(payment)
-        except InvalidTx as exc:
-            self.say("payment from account %d refused by our own node (%s); retrying", index, exc)
-            return False
-        self.started += 1
-        self.payment, self.conflict = payment, conflict
+        key = account_key(self._account())
+        nonce = node.chain.state.nonce(address_of(key))
+        self.payment = None
+        self.pending = make_transfer(key, address_of(miner_key(victim)), self.amount, 1, nonce)
+        self.conflict = make_transfer(key, node.miner_address, self.amount, 1, nonce)
         self.base = self.branch = node.chain.tip
         self.save()
         self.say(
-            "attempt %d: paid %s %d coins (tx %s, account %d nonce %d); mining a private chain "
-            "from height %d with the conflicting tx %s",
-            self.started,
-            victim,
-            self.amount,
-            payment.txid[:16],
-            index,
-            nonce,
+            "mining a private chain from height %d with the conflicting tx %s (nonce %d)%s",
             self.base.height,
-            conflict.txid[:16],
+            self.conflict.txid[:16],
+            nonce,
+            "; paying once its first block is found" if self.premine else "",
+        )
+        return self.premine > 0 or self._pay()
+
+    def _account(self) -> int:
+        accounts = self.node.params.genesis_accounts
+        return self.account if self.account >= 0 else max(accounts - 1, 0)
+
+    def _pay(self) -> bool:
+        """Broadcast the payment prepared by `_fork`: the attempt has started."""
+        assert self.pending is not None
+        try:
+            self.node.submit_tx(self.pending)
+        except InvalidTx as exc:
+            self.say("payment refused by our own node (%s); starting over", exc)
+            self.withheld.clear()
+            self.branch = None
+            self.save()
+            return False
+        self.started += 1
+        self.payment, self.pending = self.pending, None
+        self.save()
+        self.say(
+            "attempt %d: paid %s coins (tx %s) with %d private block(s) from height %d",
+            self.started,
+            self.amount,
+            self.payment.txid[:16],
+            len(self.withheld),
+            -1 if self.base is None else self.base.height,
         )
         return True
 
@@ -144,11 +171,19 @@ class DoubleSpend(PrivateChain):
         return (self.conflict,) if self.conflict is not None and not self.withheld else ()
 
     def on_private_block(self) -> None:
+        if self.payment is None and self.pending is not None and not self._pay():
+            self._done.set()
+            return
         self.react()
 
     def react(self) -> None:
         assert self.branch is not None and self.base is not None
         public = self.node.chain.height
+        if self.payment is None:  # pre-mining, and a public block came first: start over on it
+            self.withheld.clear()
+            self.base = self.branch = self.node.chain.tip
+            self.save()
+            return
         if public - self.branch.height >= self.give_up:
             self.gave_up += 1
             self.say(

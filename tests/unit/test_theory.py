@@ -99,3 +99,14 @@ def test_mean_interval_widens_with_spread_and_narrows_with_trials() -> None:
     many = mean_interval([0.2, 0.4] * 10)
     assert few.low < many.low < 0.3 < many.high < few.high
     assert mean_interval([0.5]) == Interval(0.5, 0.5)
+
+
+def test_giving_up_behind_costs_the_attacker_the_long_catch_ups() -> None:
+    # q 45 %, z 1, give up 1 behind: the attacker wins at once with probability q (its second
+    # block came first); one behind (p), it catches up before falling two behind with q/(q+p)
+    assert double_spend_rosenfeld(0.45, 1, give_up=1) == pytest.approx(1 - 0.55 * 0.55)
+    assert double_spend_rosenfeld(0.45, 2, give_up=10) < double_spend_rosenfeld(0.45, 2)
+    assert double_spend_rosenfeld(0.3, 6, give_up=10_000) == pytest.approx(
+        double_spend_rosenfeld(0.3, 6)
+    )
+    assert double_spend_rosenfeld(0.5, 3, give_up=10) < 1.0 == double_spend_rosenfeld(0.5, 3)

@@ -169,6 +169,7 @@ def test_ctrl_c_stops_everything_and_the_next_run_passes(out: Path) -> None:
         "chaos.yaml",
         "stress.yaml",
         "eclipse.yaml",
+        "eclipse-undefended.yaml",
         "sybil.yaml",
     ],
 )

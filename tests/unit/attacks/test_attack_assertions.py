@@ -117,6 +117,31 @@ def test_eclipsed_needs_the_attacker_to_hold_the_share_unbroken_for_the_duration
     assert (brief.passed, brief.measured) == (False, 4.0)
 
 
+def lagging_victim(honest_from: float) -> list[Record]:
+    """n2 mines a block a second for 20 s; n1 is stuck at height 3 with only eve's identities as
+    peers until `honest_from`, then has n2 and keeps up."""
+    records: list[Record] = [*everyone_started()]
+    for t in range(20):
+        records.append(sample("n2", float(t), height=t))
+        back = t >= honest_from
+        peers = ["eve~1", "n2"] if back else ["eve~1", "eve~2"]
+        records.append(sample("n1", t + 0.1, height=t if back else min(t, 3), peer_ids=peers))
+    return records
+
+
+@pytest.mark.parametrize("persona", ["eclipse", "honest"])  # honest: a control run is measured
+def test_victim_lag_and_honest_peer_read_the_victim_at_the_end_of_the_attack(persona: str) -> None:
+    attacker = f"persona: {persona}, victim: n1"
+    eclipsed = lagging_victim(honest_from=99)
+    lag = check(attacker, "victim_lag: {victim: n1, min: 5}", eclipsed)
+    assert (lag.passed, lag.measured) == (True, 16)
+    assert not check(attacker, "honest_peer: {victim: n1}", eclipsed).passed
+    defended = lagging_victim(honest_from=10)
+    assert check(attacker, "victim_lag: {victim: n1, max: 1}", defended).passed
+    peer = check(attacker, "honest_peer: {victim: n1}", defended)
+    assert (peer.passed, peer.measured) == (True, 1)
+
+
 def ban_journal(n2_cuts_off: bool) -> list[Record]:
     return [
         *everyone_started(),

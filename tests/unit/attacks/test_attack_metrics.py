@@ -75,6 +75,27 @@ def test_a_payment_still_in_the_final_chain_is_not_a_success() -> None:
     assert m.double_spends["eve"].success_rate == 0.0
 
 
+def test_a_reorg_shows_the_confirmations_a_sample_missed() -> None:
+    """n1 sampled the payment at 1 confirmation (height 11, so it sits at 11), then mined to 13
+    and reorganised 3 deep onto eve's chain between two samples: it held the payment 3 deep."""
+    journal = payment_journal(1, ["back"])
+    journal[-3] = sample("n1", 6.0, height=11, payments={"pay": 1})
+    journal[-1:-1] = [
+        seen("n1", "old13", 13, "n1", 7.0),
+        {**reorg("n1", 3, "B3", t=7.5), "old_tip": "old13"},
+    ]
+    spends = compute_attacks(journal, scenario(DOUBLE_SPENDER), HONEST, NAMES).double_spends["eve"]
+    assert (spends.confirmed, spends.succeeded, spends.deepest_confirmation) == (1, 1, 3)
+
+
+def test_a_payment_still_under_attack_at_the_end_is_no_trial() -> None:
+    journal = payment_journal(5, ["pay"])
+    journal[-1:-1] = [sample("eve", 9.0, persona={"payment": "pay", "conflict": "back", "open": 1})]
+    spends = compute_attacks(journal, scenario(DOUBLE_SPENDER), HONEST, NAMES).double_spends["eve"]
+    assert (spends.attempts, spends.unresolved, spends.confirmed) == (1, 1, 0)
+    assert spends.success_rate is None and spends.give_up == 10
+
+
 def test_the_deepest_attacker_reorg_is_traced_through_the_final_chain() -> None:
     records = [
         *everyone_started(),

@@ -121,17 +121,21 @@ def test_an_attack_starts_and_stops_once(tmp_path: Path, backend: FakeBackend) -
         attackers=(Attacker("evil", "selfish", active_from_start=False),),
     )
     plan = resolve(scenario)
+    assert "--persona-dormant" in plan.nodes[2].extra_args
     backend.setup(tmp_path, ChainSpec(difficulty=4), list(plan.nodes))
-    network = Network(plan, backend, Journal(tmp_path / "events.jsonl"))
+    network = Network(plan, backend, Journal(tmp_path / "events.jsonl"), backend.transport)
     network.start_all()
     network.mark_all_started()
-    assert network.running() == ["n1", "n2"]
+    assert network.running() == ["n1", "n2", "evil"]  # dormant: mining honestly
     network.apply(AttackStart("evil"))
-    with pytest.raises(Skipped, match="evil is already running"):
+    assert backend.nodes["evil"].activations == 1
+    with pytest.raises(Skipped, match="evil's attack is already running"):
         network.apply(AttackStart("evil"))
     network.apply(AttackStop("evil"))
     assert network.state["evil"] == "attack stopped" and not backend.nodes["evil"].running
     assert network.running_honest() == ["n1", "n2"]
+    network.apply(AttackStart("evil"))  # a second attack: started again, then activated
+    assert backend.nodes["evil"].running and backend.nodes["evil"].activations == 2
 
 
 def test_anything_the_backend_raises_is_a_harness_fault_saying_what_was_being_done(

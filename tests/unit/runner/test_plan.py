@@ -127,3 +127,18 @@ def test_chaos_loss_stays_within_its_bounds_and_is_restored() -> None:
     drawn = [s.loss for _, s in loss_events[0].action.links if s is not None]  # type: ignore[union-attr]
     assert drawn and all(0.01 <= x <= 0.05 for x in drawn)
     assert all(s is None for _, s in loss_events[1].action.links)  # type: ignore[union-attr]
+
+
+def test_a_nodes_own_settings_reach_its_command_line() -> None:
+    from chaosnet.backends.command import role_args
+    from chaosnet.scenario import load_scenario_text
+
+    scenario = load_scenario_text(
+        "apiVersion: chaosnet/v1\nname: t\nduration: 10s\n"
+        "nodes: {count: 2, list: [{name: n1, max_peers: 4, eclipse_defence: false}]}\n"
+        "attackers: [{name: eve, persona: eclipse, victim: n1, active: false}]\n"
+    )
+    args = {spec.name: role_args(spec) for spec in resolve(scenario).nodes}
+    assert "--max-peers=4" in args["n1"] and "--eclipse-defence=off" in args["n1"]
+    assert not any(a.startswith(("--max-peers", "--eclipse")) for a in args["n2"])
+    assert "--persona-dormant" in args["eve"]
