@@ -76,16 +76,17 @@ def peer_router(node: Node, peers: PeerManager) -> APIRouter:
             raise_decode(f"txs must be a list of at most {schemas.MAX_TXS_PER_BATCH} transactions")
         accepted = 0
         rejected: list[str] = []
-        for item in raw:
-            tx = Transaction.from_json(item)
-            try:
-                peers.on_tx(tx, origin)
-            except ValidationError as exc:
-                if exc.penalty:
-                    raise
-                rejected.append(tx.txid)
-                continue
-            accepted += 1
+        with node.admitting_together():
+            for item in raw:
+                tx = Transaction.from_json(item)
+                try:
+                    peers.on_tx(tx, origin)
+                except ValidationError as exc:
+                    if exc.penalty:
+                        raise
+                    rejected.append(tx.txid)
+                    continue
+                accepted += 1
         return {"accepted": accepted, "rejected": rejected}
 
     @router.post("/block", openapi_extra=schemas.body(schemas.BLOCK_MESSAGE))
