@@ -7,6 +7,8 @@
   * fresh sync of blocks with 100 txs each, signatures checked on the event loop vs in worker
     processes (`--verify-workers 0` vs the default);
   * body bytes on the wire per confirmed transaction, full blocks vs compact blocks;
+  * CPU per relayed transaction: a node's process time admitting transfers sent as peers relay
+    them (`/p2p/tx` batches of RELAY_BATCH), in milliseconds per transaction;
   * block propagation p50/p90 to 90 % of 10 nodes on 100 ms links, degree 4, idle and at 120 TPS
     (`chaosnet run scenarios/bench/propagation-*.yaml`, read from results.json; one run each,
     its percentiles are already over every block of the run).
@@ -178,6 +180,30 @@ def rss_with_mempool(chain_dir: Path, work: Path) -> tuple[float, float]:
         return node.rss_mib(), node.workers_uss_mib()
 
 
+RELAY_BATCH = 60
+"""A peer's batch at 120 TPS: one `/p2p/tx` request per TX_BATCH_INTERVAL (0.5 s)."""
+
+
+def relay_cpu_ms_per_tx(work: Path, count: int) -> float:
+    """Process CPU (user + system) of one node per transaction it admits from relayed batches:
+    the HTTP request, parsing, signature check, mempool, persistence and queueing the relay."""
+    with nodes() as start:
+        node = start("node", work / "node")
+        batches = [transfers(count)[i : i + RELAY_BATCH] for i in range(0, count, RELAY_BATCH)]
+        bodies = [json.dumps({"txs": [t.to_json() for t in b]}).encode() for b in batches]
+        process = psutil.Process(node.proc.pid)
+        before = process.cpu_times()
+        with httpx.Client(base_url=node.url, timeout=60) as client:
+            for body in bodies:
+                answer = client.post("/p2p/tx", content=body)
+                answer.raise_for_status()
+                if answer.json()["rejected"]:
+                    raise RuntimeError(f"relayed transfers refused: {answer.text[:200]}")
+        after = process.cpu_times()
+        spent = (after.user - before.user) + (after.system - before.system)
+        return 1000 * spent / count
+
+
 def bytes_per_confirmed_tx(work: Path, count: int, *flags: str) -> float:
     """Peer-protocol body bytes per transaction for a miner and a peer carrying `count` transfers
     (sent to the peer) until the miner's blocks confirm them on the peer. Every body either node
@@ -243,6 +269,7 @@ def run_once(run: int, quick: bool, chains: dict[str, Path], work: Path) -> dict
         figures[f"bytes_per_tx_{label}"] = bytes_per_confirmed_tx(
             work / f"bytes-{label}", txs, *flags
         )
+    figures["relay_cpu_ms_per_tx"] = relay_cpu_ms_per_tx(work / "relay", 1200 if quick else 3000)
     figures["load_average"] = load_average()
     print(f"run {run + 1}: " + ", ".join(f"{k}={v:.2f}" for k, v in figures.items()), flush=True)
     return figures
