@@ -7,6 +7,8 @@
   * fresh sync of blocks with 100 txs each, signatures checked on the event loop vs in worker
     processes (`--verify-workers 0` vs the default);
   * body bytes on the wire per confirmed transaction, full blocks vs compact blocks;
+  * CPU of an idle node in a mesh of 5 (each peer of the other 4), ms per second: the periodic
+    getheaders and mempool announcements that every run pays before any load;
   * CPU per relayed transaction: a node's process time admitting transfers sent as peers relay
     them (`/p2p/tx` batches of RELAY_BATCH), in milliseconds per transaction;
   * block propagation p50/p90 to 90 % of 10 nodes on 100 ms links, degree 4, idle and at 120 TPS
@@ -204,6 +206,19 @@ def relay_cpu_ms_per_tx(work: Path, count: int) -> float:
         return 1000 * spent / count
 
 
+def idle_cpu_ms_per_s(work: Path, seconds: float = 20.0) -> float:
+    """Median process CPU (ms per second) of 5 idle nodes that find each other through one."""
+    with nodes() as start:
+        hub = start("hub", work / "hub")
+        mesh = [hub, *(start(f"n{i}", work / f"n{i}", "--peers", hub.address) for i in range(4))]
+        wait_for(lambda: all(len(n.status()["peers"]) == 4 for n in mesh), 60)
+        processes = [psutil.Process(n.proc.pid) for n in mesh]
+        before = [sum(p.cpu_times()[:2]) for p in processes]
+        time.sleep(seconds)
+        spent = [sum(p.cpu_times()[:2]) - b for p, b in zip(processes, before, strict=True)]
+        return 1000 * statistics.median(spent) / seconds
+
+
 def bytes_per_confirmed_tx(work: Path, count: int, *flags: str) -> float:
     """Peer-protocol body bytes per transaction for a miner and a peer carrying `count` transfers
     (sent to the peer) until the miner's blocks confirm them on the peer. Every body either node
@@ -269,6 +284,7 @@ def run_once(run: int, quick: bool, chains: dict[str, Path], work: Path) -> dict
         figures[f"bytes_per_tx_{label}"] = bytes_per_confirmed_tx(
             work / f"bytes-{label}", txs, *flags
         )
+    figures["idle_cpu_ms_per_s"] = idle_cpu_ms_per_s(work / "idle")
     figures["relay_cpu_ms_per_tx"] = relay_cpu_ms_per_tx(work / "relay", 1200 if quick else 3000)
     figures["load_average"] = load_average()
     print(f"run {run + 1}: " + ", ".join(f"{k}={v:.2f}" for k, v in figures.items()), flush=True)
