@@ -13,7 +13,9 @@
     them (`/p2p/tx` batches of RELAY_BATCH), in milliseconds per transaction;
   * block propagation p50/p90 to 90 % of 10 nodes on 100 ms links, degree 4, idle and at 120 TPS
     (`chaosnet run scenarios/bench/propagation-*.yaml`, read from results.json; one run each,
-    its percentiles are already over every block of the run).
+    its percentiles are already over every block of the run);
+  * with --docker, scenarios/scale-20.yaml on the local and the docker backend back to back:
+    propagation, stale blocks, reorgs, time until every node was healthy.
 Writes bench/results/perf.json and prints a table. Real node processes on 127.0.0.1; figures
 from a shared machine are indicative, so the load average is recorded beside them.
 """
@@ -52,6 +54,7 @@ DIFFICULTY = 8
 ACCOUNTS = 100
 PARAMS = ChainParams(DIFFICULTY, ACCOUNTS)
 RESULTS = Path(__file__).parent / "results" / "perf.json"
+SCALE_20 = ROOT / "scenarios" / "scale-20.yaml"
 MEMPOOL_TXS = 5000
 """100 senders x 50 nonces: within the mempool's 64-nonce gap per sender."""
 
@@ -246,18 +249,33 @@ def bytes_per_confirmed_tx(work: Path, count: int, *flags: str) -> float:
         return (received - posted) / count
 
 
-def propagation(scenario: Path, out: Path) -> dict[str, Any]:
-    """p50/p90 (s) from one `chaosnet run` of `scenario` (a non-zero exit is a missed target)."""
+def propagation(scenario: Path, out: Path, backend: str = "local") -> dict[str, Any]:
+    """One `chaosnet run` of `scenario` (a non-zero exit is a missed target): propagation p50/p90
+    (s), stale blocks, reorgs, seconds from starting the nodes until all were healthy (the
+    timeline's start on the run clock), and the run's load average at its end."""
     subprocess.run(
-        [str(CHAOSNET_BIN), "run", str(scenario), "--out", str(out)],
+        [str(CHAOSNET_BIN), "run", str(scenario), "--backend", backend, "--out", str(out)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         check=False,
     )
-    results = json.loads(next(out.glob("*/results.json")).read_text())
-    summary = results["metrics"]["propagation"]
-    return {"p50": summary["p50"], "p90": summary["p90"], "blocks": summary["blocks"]}
+    run_dir = next(out.glob("*/results.json")).parent
+    results = json.loads((run_dir / "results.json").read_text())
+    metrics = results["metrics"]
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    healthy = next(e["t"] for e in events if e.get("phase") == "timeline")
+    return {
+        "verdict": results["verdict"],
+        "p50": metrics["propagation"]["p50"],
+        "p90": metrics["propagation"]["p90"],
+        "blocks": metrics["propagation"]["blocks"],
+        "stale": metrics["blocks"] - metrics["final_height"],
+        "mined": metrics["blocks"],
+        "reorgs": metrics["reorgs"]["count"],
+        "healthy_s": healthy,
+        "load_average": load_average(),
+    }
 
 
 def load_average() -> float:
@@ -296,6 +314,9 @@ def main() -> None:
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     parser.add_argument("--runs", type=int, default=1 if quick else 3)
     parser.add_argument("--no-scenarios", action="store_true", help="skip the chaosnet runs")
+    parser.add_argument(
+        "--docker", action="store_true", help="also scale-20 on local and on docker, back to back"
+    )
     args = parser.parse_args()
     sizes = {"sync": 10_000, "sync_quick": 2_000, "1k": 1_000}
     tx_blocks = 30 if quick else 100
@@ -318,7 +339,11 @@ def main() -> None:
             for name in ("idle", "load"):
                 scenario = ROOT / "scenarios" / "bench" / f"propagation-{name}.yaml"
                 scenarios[name] = propagation(scenario, root / f"scenario-{name}")
-                scenarios[name]["load_average"] = load_average()
+        if args.docker:
+            for backend in ("local", "docker"):
+                scenarios[f"scale-20 {backend}"] = propagation(
+                    SCALE_20, root / f"scale-20-{backend}", backend
+                )
     result = {
         "quick": quick,
         "runs": args.runs,
@@ -343,8 +368,12 @@ def print_table(medians: dict[str, float], scenarios: dict[str, Any]) -> None:
         medians["sync_100tx_blocks_parallel_s"],
     )
     print(f"{'signature check speed-up (serial/parallel)':>40} | {serial / parallel:.2f}x")
-    for name, summary in scenarios.items():
-        print(f"{'propagation ' + name + ' p50 / p90 s':>40} | {summary['p50']} / {summary['p90']}")
+    for name, run in scenarios.items():
+        print(
+            f"{name:>40} | {run['verdict']}: p50 {run['p50']} / p90 {run['p90']} s, "
+            f"stale {run['stale']} of {run['mined']}, reorgs {run['reorgs']}, "
+            f"healthy after {run['healthy_s']:.1f} s, load {run['load_average']}"
+        )
 
 
 if __name__ == "__main__":
