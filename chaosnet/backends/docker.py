@@ -293,11 +293,9 @@ class DockerBackend(LinkedNodes[_Node]):
         return Endpoint(name, self._api_urls[node.api_slot], extra)
 
     def stats(self, name: str) -> NodeStats:
-        """Memory as the engine reports it (usage minus page cache); CPU is not sampled."""
-        node = self._node(name)
-        if self._status(node) not in ("running", "paused"):
-            return NodeStats(rss_bytes=None)
-        raw = node.container.stats(stream=False, one_shot=True)
+        """Memory as the engine reports it (usage minus page cache); CPU is not sampled. One
+        engine call: a container that is not running reports no memory, so no inspect first."""
+        raw = self._node(name).container.stats(stream=False, one_shot=True)
         memory = raw.get("memory_stats", {})
         usage = memory.get("usage")
         if usage is None:

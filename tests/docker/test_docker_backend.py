@@ -92,6 +92,7 @@ def test_kill_restart_keeps_the_volume_pause_and_cpu(backend: DockerBackend) -> 
     url = backend.endpoint("n2").url
     backend.kill_node("n2")
     assert not backend.is_running("n2")
+    assert backend.stats("n2").rss_bytes is None  # a dead node reports no memory
     backend.start_node("n2")
     assert httpx.get(url + "/status", timeout=5).json()["starts"] == 2
     backend.pause_node("n2")
