@@ -7,9 +7,15 @@
   * fresh sync of blocks with 100 txs each, signatures checked on the event loop vs in worker
     processes (`--verify-workers 0` vs the default);
   * body bytes on the wire per confirmed transaction, full blocks vs compact blocks;
+  * CPU of an idle node in a mesh of 5 (each peer of the other 4), ms per second: the periodic
+    getheaders and mempool announcements that every run pays before any load;
+  * CPU per relayed transaction: a node's process time admitting transfers sent as peers relay
+    them (`/p2p/tx` batches of RELAY_BATCH), in milliseconds per transaction;
   * block propagation p50/p90 to 90 % of 10 nodes on 100 ms links, degree 4, idle and at 120 TPS
     (`chaosnet run scenarios/bench/propagation-*.yaml`, read from results.json; one run each,
-    its percentiles are already over every block of the run).
+    its percentiles are already over every block of the run);
+  * with --docker, scenarios/scale-20.yaml on the local and the docker backend back to back:
+    propagation, stale blocks, reorgs, time until every node was healthy.
 Writes bench/results/perf.json and prints a table. Real node processes on 127.0.0.1; figures
 from a shared machine are indicative, so the load average is recorded beside them.
 """
@@ -48,6 +54,7 @@ DIFFICULTY = 8
 ACCOUNTS = 100
 PARAMS = ChainParams(DIFFICULTY, ACCOUNTS)
 RESULTS = Path(__file__).parent / "results" / "perf.json"
+SCALE_20 = ROOT / "scenarios" / "scale-20.yaml"
 MEMPOOL_TXS = 5000
 """100 senders x 50 nonces: within the mempool's 64-nonce gap per sender."""
 
@@ -178,6 +185,43 @@ def rss_with_mempool(chain_dir: Path, work: Path) -> tuple[float, float]:
         return node.rss_mib(), node.workers_uss_mib()
 
 
+RELAY_BATCH = 60
+"""A peer's batch at 120 TPS: one `/p2p/tx` request per TX_BATCH_INTERVAL (0.5 s)."""
+
+
+def relay_cpu_ms_per_tx(work: Path, count: int) -> float:
+    """Process CPU (user + system) of one node per transaction it admits from relayed batches:
+    the HTTP request, parsing, signature check, mempool, persistence and queueing the relay."""
+    with nodes() as start:
+        node = start("node", work / "node")
+        batches = [transfers(count)[i : i + RELAY_BATCH] for i in range(0, count, RELAY_BATCH)]
+        bodies = [json.dumps({"txs": [t.to_json() for t in b]}).encode() for b in batches]
+        process = psutil.Process(node.proc.pid)
+        before = process.cpu_times()
+        with httpx.Client(base_url=node.url, timeout=60) as client:
+            for body in bodies:
+                answer = client.post("/p2p/tx", content=body)
+                answer.raise_for_status()
+                if answer.json()["rejected"]:
+                    raise RuntimeError(f"relayed transfers refused: {answer.text[:200]}")
+        after = process.cpu_times()
+        spent = (after.user - before.user) + (after.system - before.system)
+        return 1000 * spent / count
+
+
+def idle_cpu_ms_per_s(work: Path, seconds: float = 20.0) -> float:
+    """Median process CPU (ms per second) of 5 idle nodes that find each other through one."""
+    with nodes() as start:
+        hub = start("hub", work / "hub")
+        mesh = [hub, *(start(f"n{i}", work / f"n{i}", "--peers", hub.address) for i in range(4))]
+        wait_for(lambda: all(len(n.status()["peers"]) == 4 for n in mesh), 60)
+        processes = [psutil.Process(n.proc.pid) for n in mesh]
+        before = [sum(p.cpu_times()[:2]) for p in processes]
+        time.sleep(seconds)
+        spent = [sum(p.cpu_times()[:2]) - b for p, b in zip(processes, before, strict=True)]
+        return 1000 * statistics.median(spent) / seconds
+
+
 def bytes_per_confirmed_tx(work: Path, count: int, *flags: str) -> float:
     """Peer-protocol body bytes per transaction for a miner and a peer carrying `count` transfers
     (sent to the peer) until the miner's blocks confirm them on the peer. Every body either node
@@ -205,18 +249,33 @@ def bytes_per_confirmed_tx(work: Path, count: int, *flags: str) -> float:
         return (received - posted) / count
 
 
-def propagation(scenario: Path, out: Path) -> dict[str, Any]:
-    """p50/p90 (s) from one `chaosnet run` of `scenario` (a non-zero exit is a missed target)."""
+def propagation(scenario: Path, out: Path, backend: str = "local") -> dict[str, Any]:
+    """One `chaosnet run` of `scenario` (a non-zero exit is a missed target): propagation p50/p90
+    (s), stale blocks, reorgs, seconds from starting the nodes until all were healthy (the
+    timeline's start on the run clock), and the run's load average at its end."""
     subprocess.run(
-        [str(CHAOSNET_BIN), "run", str(scenario), "--out", str(out)],
+        [str(CHAOSNET_BIN), "run", str(scenario), "--backend", backend, "--out", str(out)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         check=False,
     )
-    results = json.loads(next(out.glob("*/results.json")).read_text())
-    summary = results["metrics"]["propagation"]
-    return {"p50": summary["p50"], "p90": summary["p90"], "blocks": summary["blocks"]}
+    run_dir = next(out.glob("*/results.json")).parent
+    results = json.loads((run_dir / "results.json").read_text())
+    metrics = results["metrics"]
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    healthy = next(e["t"] for e in events if e.get("phase") == "timeline")
+    return {
+        "verdict": results["verdict"],
+        "p50": metrics["propagation"]["p50"],
+        "p90": metrics["propagation"]["p90"],
+        "blocks": metrics["propagation"]["blocks"],
+        "stale": metrics["blocks"] - metrics["final_height"],
+        "mined": metrics["blocks"],
+        "reorgs": metrics["reorgs"]["count"],
+        "healthy_s": healthy,
+        "load_average": load_average(),
+    }
 
 
 def load_average() -> float:
@@ -243,6 +302,8 @@ def run_once(run: int, quick: bool, chains: dict[str, Path], work: Path) -> dict
         figures[f"bytes_per_tx_{label}"] = bytes_per_confirmed_tx(
             work / f"bytes-{label}", txs, *flags
         )
+    figures["idle_cpu_ms_per_s"] = idle_cpu_ms_per_s(work / "idle")
+    figures["relay_cpu_ms_per_tx"] = relay_cpu_ms_per_tx(work / "relay", 1200 if quick else 3000)
     figures["load_average"] = load_average()
     print(f"run {run + 1}: " + ", ".join(f"{k}={v:.2f}" for k, v in figures.items()), flush=True)
     return figures
@@ -253,6 +314,9 @@ def main() -> None:
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     parser.add_argument("--runs", type=int, default=1 if quick else 3)
     parser.add_argument("--no-scenarios", action="store_true", help="skip the chaosnet runs")
+    parser.add_argument(
+        "--docker", action="store_true", help="also scale-20 on local and on docker, back to back"
+    )
     args = parser.parse_args()
     sizes = {"sync": 10_000, "sync_quick": 2_000, "1k": 1_000}
     tx_blocks = 30 if quick else 100
@@ -275,7 +339,11 @@ def main() -> None:
             for name in ("idle", "load"):
                 scenario = ROOT / "scenarios" / "bench" / f"propagation-{name}.yaml"
                 scenarios[name] = propagation(scenario, root / f"scenario-{name}")
-                scenarios[name]["load_average"] = load_average()
+        if args.docker:
+            for backend in ("local", "docker"):
+                scenarios[f"scale-20 {backend}"] = propagation(
+                    SCALE_20, root / f"scale-20-{backend}", backend
+                )
     result = {
         "quick": quick,
         "runs": args.runs,
@@ -300,8 +368,12 @@ def print_table(medians: dict[str, float], scenarios: dict[str, Any]) -> None:
         medians["sync_100tx_blocks_parallel_s"],
     )
     print(f"{'signature check speed-up (serial/parallel)':>40} | {serial / parallel:.2f}x")
-    for name, summary in scenarios.items():
-        print(f"{'propagation ' + name + ' p50 / p90 s':>40} | {summary['p50']} / {summary['p90']}")
+    for name, run in scenarios.items():
+        print(
+            f"{name:>40} | {run['verdict']}: p50 {run['p50']} / p90 {run['p90']} s, "
+            f"stale {run['stale']} of {run['mined']}, reorgs {run['reorgs']}, "
+            f"healthy after {run['healthy_s']:.1f} s, load {run['load_average']}"
+        )
 
 
 if __name__ == "__main__":

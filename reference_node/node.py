@@ -16,7 +16,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,25 @@ class Relay:
         """Ask `origin` for the headers linking `block` to our chain."""
 
 
+class _HeldMempoolWrites:
+    """Mempool changes and relays of a batch of admissions, held back for one commit."""
+
+    def __init__(self) -> None:
+        self.added: dict[str, Transaction] = {}
+        self.removed: set[str] = set()
+        self.relays: list[tuple[Transaction, str | None]] = []
+
+    def admitted(
+        self, tx: Transaction, pushed_out: Sequence[Transaction], origin: str | None
+    ) -> None:
+        for gone in pushed_out:
+            # deletes run before inserts: a tx both pushed out and re-admitted stays
+            self.added.pop(gone.txid, None)
+            self.removed.add(gone.txid)
+        self.added[tx.txid] = tx
+        self.relays.append((tx, origin))
+
+
 class Node:
     def __init__(
         self,
@@ -116,6 +136,7 @@ class Node:
         self.metrics = Metrics()
         self.relay = Relay()
         self.max_reorg_depth = 0
+        self._held: _HeldMempoolWrites | None = None
         self.miner_address = address_of(miner_key(config.node_id))
         restored = self.store.load(self.chain)
         self._commit(self.chain.activate(), "peer", None)
@@ -190,11 +211,37 @@ class Node:
             if exc.penalty:
                 self.metrics.invalid_messages.inc()
             raise
-        self.store.mempool_changed([tx], [t.txid for t in removed])
         self.metrics.txs_received.inc()
         self.metrics.mempool_size.set(len(self.mempool))
+        if self._held is not None:
+            self._held.admitted(tx, removed, origin)
+            return tx.txid
+        self.store.mempool_changed([tx], [t.txid for t in removed])
         self.relay.tx(tx, origin)
         return tx.txid
+
+    @contextmanager
+    def admitting_together(self) -> Iterator[None]:
+        """Admit several transactions (a relayed batch) with one SQLite commit instead of one
+        each, the node's main per-transaction cost after the signature check. What was admitted
+        is committed atomically when the block ends, even if it ends by an exception, and only
+        then relayed: the caller answers after the commit, so an acknowledged tx is durable."""
+        if self._held is not None:
+            yield  # nested: the outer block commits
+            return
+        self._held = _HeldMempoolWrites()
+        try:
+            yield
+        finally:
+            self._write_held()
+
+    def _write_held(self) -> None:
+        held, self._held = self._held, None
+        if held is None or not (held.added or held.removed):
+            return
+        self.store.mempool_changed(held.added.values(), held.removed)
+        for tx, origin in held.relays:
+            self.relay.tx(tx, origin)
 
     def receive_block(
         self, block: Block, origin: str | None = None, source: str = "peer", push: bool = True
@@ -270,6 +317,7 @@ class Node:
     def _commit(
         self, update: ChainUpdate, source: str, origin: str | None, push: bool = True
     ) -> None:
+        self._write_held()  # keep the store's mempool writes in the order they happened
         added, removed = self.mempool.apply_chain_update(update, self.chain.state)
         self.store.apply(update, self.chain, added, removed)
         for block in update.new_bodies:

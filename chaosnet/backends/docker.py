@@ -11,6 +11,12 @@ longer running, a paused node does not answer `/health` and a resumed one does, 
 the container's host config and gone once lifted. Cut and restored links are probed from the host
 on Toxiproxy's address in the run's bridge network (reachable from a Linux host).
 
+CPU share: with the cgroupfs driver Docker puts every container under one `/docker` cgroup, whose
+CPU weight is that of a single process; on a busy host all the nodes of a run then share what one
+local node process gets (the main reason docker runs propagated blocks 10x slower than local
+ones, docs/performance.md). Containers go directly under the root cgroup instead, each weighing
+what one local process weighs. (The systemd driver puts them in a slice; left as it is.)
+
 Networks get explicit /29 subnets from `CHAOSNET_DOCKER_POOL` (default 10.213.0.0/16): Docker's
 default address pools hold only about 30 networks, fewer than the nodes of a large run.
 
@@ -96,6 +102,7 @@ class DockerBackend(LinkedNodes[_Node]):
         self._client: ToxiproxyClient | None = None
         self._subnets: Iterator[ipaddress.IPv4Network] | None = None
         self._torn_down = False
+        self._cgroup_parent: str | None = None
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -112,6 +119,7 @@ class DockerBackend(LinkedNodes[_Node]):
         if self.build_images:
             ensure_images(progress=lambda line: None)
         self._docker = engine(timeout=60)
+        self._cgroup_parent = cgroup_parent(self._docker)
         self._subnets = self._free_subnets()
         bridge = self._docker.networks.create(f"chaosnet-{self._run_id}", labels=self._labels())
         ports = {f"{API_PORT}/tcp": ("127.0.0.1", None)}
@@ -122,6 +130,7 @@ class DockerBackend(LinkedNodes[_Node]):
             labels=self._labels(),
             network=bridge.name,
             ports=ports,
+            cgroup_parent=self._cgroup_parent,
             detach=True,
         )
         self._toxiproxy.reload()
@@ -184,6 +193,7 @@ class DockerBackend(LinkedNodes[_Node]):
             labels=labels,
             network=network.name,
             volumes={volume.name: {"bind": "/data", "mode": "rw"}},
+            cgroup_parent=self._cgroup_parent,
         )
         dial_map = json.dumps(links.dial_map(spec.name), indent=1).encode()
         _put_file(container, DIAL_MAP, dial_map)
@@ -283,11 +293,9 @@ class DockerBackend(LinkedNodes[_Node]):
         return Endpoint(name, self._api_urls[node.api_slot], extra)
 
     def stats(self, name: str) -> NodeStats:
-        """Memory as the engine reports it (usage minus page cache); CPU is not sampled."""
-        node = self._node(name)
-        if self._status(node) not in ("running", "paused"):
-            return NodeStats(rss_bytes=None)
-        raw = node.container.stats(stream=False, one_shot=True)
+        """Memory as the engine reports it (usage minus page cache); CPU is not sampled. One
+        engine call: a container that is not running reports no memory, so no inspect first."""
+        raw = self._node(name).container.stats(stream=False, one_shot=True)
         memory = raw.get("memory_stats", {})
         usage = memory.get("usage")
         if usage is None:
@@ -360,6 +368,12 @@ class DockerBackend(LinkedNodes[_Node]):
         if self._docker is None:
             raise BackendError("the docker backend is not set up (call setup first)")
         return self._docker
+
+
+def cgroup_parent(client: DockerClient) -> str | None:
+    """Where our containers' cgroups go: the root under the cgroupfs driver, so that each weighs
+    one process (see the module docstring); None, Docker's default, under any other driver."""
+    return "/" if client.info().get("CgroupDriver") == "cgroupfs" else None
 
 
 def _put_file(container: Any, path: str, data: bytes) -> None:

@@ -163,16 +163,17 @@ class PeerProtocol:
             raise_decode(f"txs must be a list of at most {schemas.MAX_TXS_PER_BATCH} transactions")
         accepted = 0
         rejected: list[str] = []
-        for item in raw:
-            tx = parse_relayed_tx(item)
-            try:
-                self.peers.on_tx(tx, origin)
-            except ValidationError as exc:
-                if exc.penalty:
-                    raise
-                rejected.append(tx.txid)
-                continue
-            accepted += 1
+        with self.node.admitting_together():
+            for item in raw:
+                tx = parse_relayed_tx(item)
+                try:
+                    self.peers.on_tx(tx, origin)
+                except ValidationError as exc:
+                    if exc.penalty:
+                        raise
+                    rejected.append(tx.txid)
+                    continue
+                accepted += 1
         return {"accepted": accepted, "rejected": rejected}
 
     async def p2p_block(self, body: bytes, caller: str | None) -> dict[str, Any]:

@@ -5,7 +5,7 @@ Four background tasks keep a node in the network whatever the links do:
     --peers/--bootstrap addresses (the topology neighbours) are always dialled, learned addresses
     only while we have fewer than TARGET_PEERS (with --eclipse-defence off, neighbours get no
     reserved slot: a node whose slots are full dials and accepts nobody, see `_reserved`);
-  * sync and download (`sync.ChainSync`): every second ask peers for headers after our locator,
+  * sync and download (`sync.ChainSync`): every second ask 2 peers for headers after our locator,
     so a node learns the heavier chain of the other side once a partition heals, even if every
     announcement was lost; fetch the missing bodies in batches spread over peers;
   * mempool: every few seconds announce to each peer the txids it may lack (inv); it answers with

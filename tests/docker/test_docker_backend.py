@@ -92,6 +92,7 @@ def test_kill_restart_keeps_the_volume_pause_and_cpu(backend: DockerBackend) -> 
     url = backend.endpoint("n2").url
     backend.kill_node("n2")
     assert not backend.is_running("n2")
+    assert backend.stats("n2").rss_bytes is None  # a dead node reports no memory
     backend.start_node("n2")
     assert httpx.get(url + "/status", timeout=5).json()["starts"] == 2
     backend.pause_node("n2")
@@ -110,6 +111,24 @@ def test_kill_restart_keeps_the_volume_pause_and_cpu(backend: DockerBackend) -> 
     stats = backend.stats("n2")
     assert stats.rss_bytes is not None and stats.rss_bytes > 1_000_000
     print(f"memory per stand-in node container: {stats.rss_bytes / 2**20:.1f} MiB")
+
+
+def test_each_node_weighs_one_process_in_the_cpu_scheduler(backend: DockerBackend) -> None:
+    """Under the cgroupfs driver a node's cgroup hangs from the root, beside local processes,
+    not with every other container under /docker (where they all share one process's weight)."""
+    backend.start_nodes(["n1"])
+    client = docker.from_env()
+    driver = client.info()["CgroupDriver"]
+    client.close()
+    container = backend._node("n1").container
+    container.reload()
+    cgroups = _exec(backend, "n1", "print(open('/proc/self/cgroup').read())").splitlines()
+    cpu = [line.split(":", 2)[2] for line in cgroups if "cpu" in line.split(":")[1].split(",")]
+    if driver == "cgroupfs":
+        assert container.attrs["HostConfig"]["CgroupParent"] == "/"
+        assert all(not path.startswith("/docker/") for path in cpu), cgroups
+    else:
+        assert container.attrs["HostConfig"]["CgroupParent"] == ""
 
 
 def test_teardown_removes_every_labelled_object(stand_in_image: str, tmp_path: Path) -> None:
