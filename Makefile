@@ -46,6 +46,7 @@ images: install  ## build the node and Toxiproxy images (offline: a local Debian
 # not part of `make test` or CI: minutes of real node processes and two scenario runs
 bench: install  ## performance figures (issue 13) to bench/results/perf.json; BENCH_QUICK=1 for a short run
 	$(BIN)/python bench/bench_perf.py
+	$(BIN)/python bench/bench_runner.py --runs $(if $(filter-out 0,$(BENCH_QUICK)),1,3)
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache runs
