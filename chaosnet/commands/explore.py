@@ -11,7 +11,7 @@ from rich.console import Console
 
 from chaosnet.backends import BACKENDS
 from chaosnet.errors import UsageError
-from chaosnet.explore.exploration import Exploration
+from chaosnet.explore.exploration import Exploration, failed_assertions
 from chaosnet.sweep.execute import SweepExecution, Trial
 from chaosnet.sweep.progress import execute_with_progress
 
@@ -81,9 +81,8 @@ def explore(
 
 
 def _why(results: dict[str, Any]) -> str:
-    failed = [a["name"] for a in results.get("assertions", []) if not a["passed"]]
     if results["verdict"] == "fail":
-        return f" ({', '.join(failed)})"
+        return f" ({', '.join(failed_assertions(results))})"
     if results["verdict"] == "error":
         return f" ({results.get('error')})"
     return ""

@@ -8,6 +8,7 @@ run like any other, so the minimal file handed back is exactly a file that was r
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -70,9 +71,8 @@ class Exploration:
         if verdict == "pass":
             self.passed.append(trial.seed)
         elif verdict == "fail":
-            failed = [a["name"] for a in results.get("assertions", []) if not a["passed"]]
             faults = drawn_faults(resolve(self.scenario, trial.seed))
-            self.findings.append(Finding(trial.seed, failed, faults))
+            self.findings.append(Finding(trial.seed, failed_assertions(results), faults))
         elif verdict == "error":
             self.errors[trial.seed] = str(results.get("error"))
 
@@ -90,13 +90,13 @@ class Exploration:
         self._write_summary()
 
     def _shrink(self, finding: Finding) -> None:
-        attempts = iter(range(1, 10**6))
+        attempts = itertools.count(1)
 
         def fails(faults: list[Fault]) -> bool:
             results = self._run_schedule(finding, faults, next(attempts))
             if results["verdict"] == "interrupted":
                 raise KeyboardInterrupt
-            failed = {a["name"] for a in results.get("assertions", []) if not a["passed"]}
+            failed = set(failed_assertions(results))
             return results["verdict"] == "fail" and bool(failed & set(finding.failed))
 
         self.on_shrink(finding.seed, f"replaying its {len(finding.drawn)} faults as a file")
@@ -142,7 +142,7 @@ class Exploration:
         )
         return explicit_scenario(self.scenario_file, finding.seed, faults, note)
 
-    def _write_summary(self) -> Path:
+    def _write_summary(self) -> None:
         document = {
             "format": EXPLORE_FORMAT,
             "scenario": str(self.scenario_file),
@@ -160,9 +160,12 @@ class Exploration:
             ],
         }
         self.out.mkdir(parents=True, exist_ok=True)
-        path = self.out / "explore.json"
-        path.write_text(json.dumps(document, indent=2) + "\n")
-        return path
+        (self.out / "explore.json").write_text(json.dumps(document, indent=2) + "\n")
+
+
+def failed_assertions(results: dict[str, Any]) -> list[str]:
+    """The names of the assertions a run's results record as failed."""
+    return [a["name"] for a in results.get("assertions", []) if not a["passed"]]
 
 
 def _count(faults: list[Fault]) -> str:

@@ -227,7 +227,7 @@ class Network:
         self._mark(node, "resumed")
 
     def _start(self, node: str, state: str) -> None:
-        """A node that joins or whose attack starts runs from now on."""
+        """A node that joins runs from now on."""
         if self.is_running(node):
             raise Skipped(f"{node} is already running")
         with self._doing(f"starting {node} ({state})"):

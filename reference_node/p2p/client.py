@@ -42,6 +42,9 @@ class PeerRefused(Exception):
         self.status = status
 
 
+JSON_CONTENT = {"content-type": "application/json"}
+
+
 @runtime_checkable
 class DirectCarrier(Protocol):
     async def exchange(
@@ -107,11 +110,18 @@ class PeerClient:
 
     async def _once(self, dial: str, path: str, body: bytes | None, timeout: float) -> Any:
         url = f"http://{dial}{path}"
+        method = "GET" if body is None else "POST"
+        content = JSON_CONTENT if body is not None else {}
         try:
             if self.direct is not None:
-                status, data = await self._direct(self.direct, dial, path, body, timeout)
+                headers = {**self.headers, **content}
+                status, data = await self.direct.exchange(
+                    dial, method, path, headers, body, timeout
+                )
+                if body:
+                    self.metrics.bytes_out.inc(len(body))
             else:
-                status, data = await self._http(url, body, timeout)
+                status, data = await self._http(url, method, content, body, timeout)
         except httpx.ConnectError as exc:
             raise PeerUnreachable(f"{url}: refused: {exc}", refused=True) from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
@@ -131,10 +141,10 @@ class PeerClient:
             raise PeerUnreachable(f"{url}: HTTP {status}")
         return decoded
 
-    async def _http(self, url: str, body: bytes | None, timeout: float) -> tuple[int, bytes]:
+    async def _http(
+        self, url: str, method: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> tuple[int, bytes]:
         """Over httpx, reading at most MAX_RESPONSE (+ one chunk) of the answer."""
-        method = "GET" if body is None else "POST"
-        headers = {"content-type": "application/json"} if body is not None else {}
         async with self.http.stream(
             method, url, content=body, headers=headers, timeout=timeout
         ) as response:
@@ -148,16 +158,3 @@ class PeerClient:
                 if size > MAX_RESPONSE:
                     break
             return response.status_code, b"".join(chunks)
-
-    async def _direct(
-        self, carrier: DirectCarrier, dial: str, path: str, body: bytes | None, timeout: float
-    ) -> tuple[int, bytes]:
-        headers = self.headers
-        if body is not None:
-            headers = {**headers, "content-type": "application/json"}
-        answer = await carrier.exchange(
-            dial, "GET" if body is None else "POST", path, headers, body, timeout
-        )
-        if body:
-            self.metrics.bytes_out.inc(len(body))
-        return answer
