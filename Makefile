@@ -43,10 +43,11 @@ lint: install  ## what CI checks besides the tests
 images: install  ## build the node and Toxiproxy images (offline: a local Debian base)
 	$(BIN)/chaosnet images build
 
-# not part of `make test` or CI: minutes of real node processes and two scenario runs
+# not part of `make test` or CI: minutes of real node processes and scenario runs (500 TPS: 6 min)
 bench: install  ## performance figures (issue 13) to bench/results/perf.json; BENCH_QUICK=1 for a short run
 	$(BIN)/python bench/bench_perf.py
 	$(BIN)/python bench/bench_runner.py --runs $(if $(filter-out 0,$(BENCH_QUICK)),1,3)
+	$(if $(filter-out 0,$(BENCH_QUICK)),,$(BIN)/python bench/bench_tps.py)
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache runs
