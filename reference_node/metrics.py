@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from collections.abc import Collection, Iterator, Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Metric, generate_latest
 
 
 class Metrics:
@@ -30,5 +32,26 @@ class Metrics:
         self.bytes_out = Counter("chaosnet_bytes_out", "HTTP body bytes sent", registry=r)
         self.blocks_mined = Counter("chaosnet_blocks_mined", "Blocks this node mined", registry=r)
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def render(self, names: Sequence[str] = ()) -> bytes:
+        """The text exposition; given `names` (`/metrics?name[]=…`, Prometheus' own filter), only
+        those series: a poller that wants one counter skips rendering the other fifteen."""
+        if not names:
+            return generate_latest(self.registry)
+        return generate_latest(_Only(self.registry, frozenset(names)))
+
+
+class _Only:
+    """The series of `registry` named in `names`, in the registry's own order (prometheus'
+    `restricted_registry` orders them by object id, so two nodes would list them differently)."""
+
+    def __init__(self, registry: CollectorRegistry, names: Collection[str]) -> None:
+        self.registry = registry
+        self.names = names
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in self.registry.collect():
+            samples = [s for s in metric.samples if s.name in self.names]
+            if samples:
+                only = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+                only.samples = samples
+                yield only

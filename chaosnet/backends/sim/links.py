@@ -26,6 +26,7 @@ import random
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from starlette.types import ASGIApp
@@ -100,14 +101,17 @@ class LinkLayer:
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         """The runner's own request (no link in between): handled at once, in the world."""
-        dst = self._target(request.url.host, request)
+        message = Message(request.method, request.url.raw_path, request.headers.raw, request.read())
+        status, headers, content = self.answer_now(request.url.host, message, request)
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+    def answer_now(self, host: str, message: Message, request: httpx.Request | None) -> Answer:
+        dst = self._target(host, request)
         if dst not in self.world.apps:
             raise httpx.ConnectError(f"{dst} is down: connection refused", request=request)
         if self.world.paused(dst):
             raise httpx.ReadTimeout(f"{dst} is paused and does not answer", request=request)
-        message = Message(request.method, request.url.raw_path, request.headers.raw, request.read())
-        status, headers, content = self.world.run(serve(self.world, dst, message), dst)
-        return httpx.Response(status, headers=headers, content=content, request=request)
+        return self.world.run(serve(self.world, dst, message), dst)
 
     async def _cross(
         self,
@@ -283,3 +287,11 @@ class RunnerTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self.layer().answer(request)
+
+    def read(self, url: str) -> tuple[int, bytes]:
+        """`GET url` without httpx objects (the observer's polls); the same errors as a request."""
+        parts = urlsplit(url)
+        target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        message = Message("GET", target.encode("latin-1"), [], b"")
+        status, _, content = self.layer().answer_now(parts.hostname or "", message, None)
+        return status, content
