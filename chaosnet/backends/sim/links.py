@@ -131,7 +131,9 @@ class LinkLayer:
         if not link.enabled or dst not in self.world.apps:
             raise httpx.ReadError(f"{src}->{dst}: connection reset", request=request)
         status, headers, content = await self._handle(dst, src, message, timeout, request)
-        await asyncio.sleep(link.serialisation(len(content)))
+        answer_delay = link.serialisation(len(content))
+        if answer_delay:
+            await asyncio.sleep(answer_delay)
         link.carried += size + len(content)
         return status, headers, content
 
@@ -146,8 +148,8 @@ class LinkLayer:
         handler = self.world.loop.create_task(
             serve(self.world, dst, message, client=src), context=self.world.context(dst)
         )
-        done, _ = await asyncio.wait({handler}, timeout=timeout)
-        if not done:
+        await _done_or_timeout(handler, timeout)
+        if not handler.done():
             raise httpx.ReadTimeout(f"{src}->{dst}: no answer within {timeout}s", request=request)
         if handler.cancelled() or handler.exception() is not None:
             raise httpx.ReadError(f"{src}->{dst}: connection reset", request=request)
@@ -158,6 +160,26 @@ class LinkLayer:
         if dst is None:
             raise httpx.ConnectError(f"no node at {host}", request=request)
         return dst
+
+
+async def _done_or_timeout(task: asyncio.Task[Answer], timeout: float | None) -> None:
+    """Wait until `task` is done or `timeout` seconds pass, leaving it running either way: what
+    `asyncio.wait({task}, timeout)` does, without its sets and copies (this runs per message)."""
+    loop = task.get_loop()
+    woken = loop.create_future()
+
+    def wake(_: object = None) -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    task.add_done_callback(wake)
+    timer = loop.call_later(timeout, wake) if timeout is not None else None
+    try:
+        await woken
+    finally:
+        task.remove_done_callback(wake)
+        if timer is not None:
+            timer.cancel()
 
 
 @dataclass(frozen=True)
