@@ -34,6 +34,7 @@ from starlette.types import ASGIApp
 from chaosnet.backends.sim.world import World
 from chaosnet.errors import BackendError
 from chaosnet.specs import LinkFault
+from reference_node.app import NodeApp
 
 Pair = tuple[str, str]
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -111,6 +112,9 @@ class LinkLayer:
             raise httpx.ConnectError(f"{dst} is down: connection refused", request=request)
         if self.world.paused(dst):
             raise httpx.ReadTimeout(f"{dst} is paused and does not answer", request=request)
+        polled = polled_read(self.world.apps[dst], message)
+        if polled is not None:  # nothing in it awaits: answered at this instant, no task
+            return polled
         return self.world.run(serve(self.world, dst, message), dst)
 
     async def _cross(
@@ -206,17 +210,21 @@ async def serve(world: World, node: str, message: Message, client: str = "runner
     through the node's direct doors (`PeerProtocol.answer`, `PolledReads.answer`: the same
     handlers without the HTTP server), anything else through its FastAPI app as ASGI."""
     app = world.apps[node]
-    target, _, query = message.target.partition(b"?")
-    path = target.decode("latin-1")
+    path = message.target.partition(b"?")[0].decode("latin-1")
     if app.p2p.serves(message.method, path):
         caller = message.header(b"x-chaosnet-node")
         status, content = await app.p2p.answer(message.method, path, caller, message.body)
         return status, JSON_HEADERS, content
-    if message.method == "GET" and not message.body:
-        answer = app.reads.answer(path, query)
-        if answer is not None:
-            return answer
-    return await serve_asgi(app.http, message, client)
+    return polled_read(app, message) or await serve_asgi(app.http, message, client)
+
+
+def polled_read(app: NodeApp, message: Message) -> Answer | None:
+    """`/status`, `/events` or `/metrics` through the node's direct door (`PolledReads`), or
+    None for anything else."""
+    if message.method != "GET" or message.body:
+        return None
+    target, _, query = message.target.partition(b"?")
+    return app.reads.answer(target.decode("latin-1"), query)
 
 
 async def serve_asgi(app: ASGIApp, message: Message, client: str) -> Answer:
