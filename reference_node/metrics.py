@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Metric, generate_latest
 
@@ -34,24 +34,20 @@ class Metrics:
 
     def render(self, names: Sequence[str] = ()) -> bytes:
         """The text exposition; given `names` (`/metrics?name[]=…`, Prometheus' own filter), only
-        those series: a poller that wants one counter skips rendering the other fifteen."""
+        those series, by name: a poller that wants one counter skips rendering the others."""
         if not names:
             return generate_latest(self.registry)
         return generate_latest(_Only(self.registry, frozenset(names)))
 
 
 class _Only:
-    """The series of `registry` named in `names`, in the registry's own order (prometheus'
-    `restricted_registry` orders them by object id, so two nodes would list them differently)."""
+    """The series of `registry` named in `names`, by name (prometheus' `restricted_registry`
+    picks only their collectors, but lists them in an order that differs between registries)."""
 
     def __init__(self, registry: CollectorRegistry, names: Collection[str]) -> None:
         self.registry = registry
         self.names = names
 
-    def collect(self) -> Iterator[Metric]:
-        for metric in self.registry.collect():
-            samples = [s for s in metric.samples if s.name in self.names]
-            if samples:
-                only = Metric(metric.name, metric.documentation, metric.type, metric.unit)
-                only.samples = samples
-                yield only
+    def collect(self) -> list[Metric]:
+        chosen = self.registry.restricted_registry(self.names).collect()
+        return sorted(chosen, key=lambda metric: metric.name)
