@@ -320,8 +320,16 @@ class RunnerTransport(httpx.BaseTransport):
 
     def read(self, url: str) -> tuple[int, bytes]:
         """`GET url` without httpx objects (the observer's polls); the same errors as a request."""
+        return self._direct("GET", url, b"")
+
+    def post(self, url: str, body: bytes) -> tuple[int, bytes]:
+        """`POST url` of a JSON body without httpx objects (the load generator's batches)."""
+        return self._direct("POST", url, body)
+
+    def _direct(self, method: str, url: str, body: bytes) -> tuple[int, bytes]:
         parts = urlsplit(url)
         target = f"{parts.path}?{parts.query}" if parts.query else parts.path
-        message = Message("GET", target.encode("latin-1"), [], b"")
+        headers = [(b"content-type", b"application/json")] if body else []
+        message = Message(method, target.encode("latin-1"), headers, body)
         status, _, content = self.layer().answer_now(parts.hostname or "", message, None)
         return status, content

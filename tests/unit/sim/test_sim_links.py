@@ -86,6 +86,10 @@ def test_the_runners_direct_read_answers_as_its_requests_do(sim: SimBackend) -> 
         assert transport.read(url) == (404, over_httpx.content)
         events = f"{sim.endpoint('n1').url}/events?since=0"
         assert transport.read(events) == (200, client.get(events).content)
+        batch, body = f"{sim.endpoint('n1').url}/p2p/tx", b'{"txs":[{"amount":1}]}'
+        refused = client.post(batch, content=body, headers={"content-type": "application/json"})
+        assert refused.status_code == 400
+        assert transport.post(batch, body) == (400, refused.content)  # the load's door
     sim.pause_node("n2")
     with pytest.raises(httpx.ReadTimeout):
         transport.read(url)
