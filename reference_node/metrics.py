@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from collections.abc import Collection, Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Metric, generate_latest
 
 
 class Metrics:
@@ -30,5 +32,22 @@ class Metrics:
         self.bytes_out = Counter("chaosnet_bytes_out", "HTTP body bytes sent", registry=r)
         self.blocks_mined = Counter("chaosnet_blocks_mined", "Blocks this node mined", registry=r)
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def render(self, names: Sequence[str] = ()) -> bytes:
+        """The text exposition; given `names` (`/metrics?name[]=…`, Prometheus' own filter), only
+        those series, by name: a poller that wants one counter skips rendering the others."""
+        if not names:
+            return generate_latest(self.registry)
+        return generate_latest(_Only(self.registry, frozenset(names)))
+
+
+class _Only:
+    """The series of `registry` named in `names`, by name (prometheus' `restricted_registry`
+    picks only their collectors, but lists them in an order that differs between registries)."""
+
+    def __init__(self, registry: CollectorRegistry, names: Collection[str]) -> None:
+        self.registry = registry
+        self.names = names
+
+    def collect(self) -> list[Metric]:
+        chosen = self.registry.restricted_registry(self.names).collect()
+        return sorted(chosen, key=lambda metric: metric.name)

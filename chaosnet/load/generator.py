@@ -20,7 +20,7 @@ import httpx
 from chaosnet.backends.base import Backend
 from chaosnet.journal import Journal
 from chaosnet.load.accounting import LATE_AFTER, LoadStats
-from chaosnet.load.submit import MAX_BATCH, Answer, Submitter
+from chaosnet.load.submit import MAX_BATCH, Answer, DirectPost, Submitter
 from chaosnet.scenario.model import Load, LoadPattern
 from reference_node.core.keys import account_address, account_key
 from reference_node.core.tx import Transaction
@@ -108,7 +108,8 @@ class LoadGenerator:
         sent). A simulated run calls this at virtual times, so the load is part of its one order."""
         if self._stepped is None:
             client = httpx.Client(timeout=httpx.Timeout(2.0), transport=self.transport)
-            self._stepped = (Submitter(client, self._stop.is_set), self._lanes())
+            direct = self.transport if isinstance(self.transport, DirectPost) else None
+            self._stepped = (Submitter(client, self._stop.is_set, direct), self._lanes())
         submitter, schedules = self._stepped
         for lane, schedule in enumerate(schedules):
             due: list[int] = []

@@ -1,7 +1,8 @@
 """Watches every running node: heights, tips and work over time, first-seen time of every block,
 reorgs, and memory. Polls `/status` and `/events` (see docs/architecture.md) from a thread;
 `targets` (the runner's knowledge of which nodes run) saves asking the backend every round;
-`transport` lets tests answer in memory (httpx.MockTransport) instead of over sockets.
+`transport` lets tests answer in memory (httpx.MockTransport) instead of over sockets; one that
+also `read`s directly (`DirectReads`, the simulator's) is asked without httpx objects.
 
 A node that does not answer is simply not sampled this round: crashes are the point of the tool.
 
@@ -11,17 +12,19 @@ more than its nodes' own work. Up to ROUND_SIZE nodes every node is asked every 
 each node every ceil(N / ROUND_SIZE) rounds. `poll_once` still asks everyone (the final state).
 
 Attack metrics (chaosnet/observe/attacks.py) need what the honest side saw, so a sample also carries
-each node's peer ids, its count of rejected invalid messages (from `/metrics`, when it answers) and,
-for every payment a double-spend persona announced, the confirmations that node gives it (`/tx`).
+each node's peer ids, its count of rejected invalid messages (from `/metrics?name[]=…`, that series
+alone, when it answers) and, for every payment a double-spend persona announced, the
+confirmations that node gives it (`/tx`).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -29,8 +32,17 @@ from chaosnet.backends.base import Backend
 from chaosnet.journal import Journal
 
 INVALID_MESSAGES_METRIC = "chaosnet_invalid_messages_total"
+INVALID_MESSAGES_QUERY = f"name[]={INVALID_MESSAGES_METRIC}"  # that series alone
 WATCHED_PAYMENTS = 4  # the latest payments of double-spend personas, asked of every node
 ROUND_SIZE = 25  # nodes asked per round (see the module docstring)
+
+
+@runtime_checkable
+class DirectReads(Protocol):
+    """A transport that also answers `GET url` as (status, body) without building httpx requests
+    and responses (the simulator's: the observer's polls are most of what a run asks)."""
+
+    def read(self, url: str) -> tuple[int, bytes]: ...
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,7 @@ class Observer:
         self._stats_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="stats")
         self._stats_thread: threading.Thread | None = None
         self._map = self._pool.map if parallel else map
+        self._read = transport.read if isinstance(transport, DirectReads) else self._read_http
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -154,7 +167,7 @@ class Observer:
     def _poll_node(self, name: str) -> NodeView | None:
         base = self.backend.endpoint(name).url
         try:
-            status = self._client.get(f"{base}/status").json()
+            status = self._read_json(f"{base}/status")
             events = self._events_since(base, self._cursor.get(name, 0))
         except (httpx.HTTPError, ValueError):
             return None
@@ -186,9 +199,9 @@ class Observer:
         """The node's events from `cursor` on. A node numbers its events from 1 each time it
         starts, so an answer whose `next` is behind the cursor means it restarted: read its new
         log from the start, or the blocks it synced while coming back would be missed."""
-        answer: dict[str, Any] = self._client.get(f"{base}/events", params={"since": cursor}).json()
+        answer: dict[str, Any] = self._read_json(f"{base}/events?since={cursor}")
         if int(answer.get("next", cursor)) < cursor:
-            answer = self._client.get(f"{base}/events", params={"since": 0}).json()
+            answer = self._read_json(f"{base}/events?since=0")
         return answer
 
     def _attack_evidence(self, base: str, status: dict[str, Any]) -> dict[str, Any]:
@@ -213,12 +226,12 @@ class Observer:
 
     def _invalid_messages(self, base: str) -> int | None:
         try:
-            answer = self._client.get(f"{base}/metrics")
+            status, content = self._read(f"{base}/metrics?{INVALID_MESSAGES_QUERY}")
         except httpx.HTTPError:
             return None
-        if answer.status_code != 200:
+        if status != 200:
             return None
-        for line in answer.text.splitlines():
+        for line in content.decode("utf-8", "replace").splitlines():
             if line.startswith(INVALID_MESSAGES_METRIC):
                 return int(float(line.split()[-1]))
         return None
@@ -229,12 +242,20 @@ class Observer:
         depths = {}
         for txid in watched:
             try:
-                answer = self._client.get(f"{base}/tx/{txid}")
-                if answer.status_code == 200:
-                    depths[txid] = int(answer.json().get("confirmations") or 0)
+                status, content = self._read(f"{base}/tx/{txid}")
+                if status == 200:
+                    depths[txid] = int(json.loads(content).get("confirmations") or 0)
             except (httpx.HTTPError, ValueError):
                 continue
         return depths
+
+    def _read_http(self, url: str) -> tuple[int, bytes]:
+        answer = self._client.get(url)
+        return answer.status_code, answer.content
+
+    def _read_json(self, url: str) -> Any:
+        """The JSON body at `url` whatever its status (a refusal fails the caller's reading)."""
+        return json.loads(self._read(url)[1])
 
     def _ingest_events(self, name: str, answer: dict[str, Any]) -> None:
         for event in answer.get("events", []):

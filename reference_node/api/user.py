@@ -5,6 +5,7 @@ docs/architecture.md). Reads come from the node's chain, mempool and store; the 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -26,6 +27,8 @@ Hash = Annotated[str, Path(pattern=schemas.HEX32, description="64 lowercase hex 
 
 
 METRICS_TYPE = "text/plain; version=0.0.4"
+METRIC_NAME = "name[]"
+"""`/metrics?name[]=chaosnet_height&name[]=…`: only those series, as Prometheus' own servers do."""
 PLAIN_HEADERS = [(b"content-type", f"{METRICS_TYPE}; charset=utf-8".encode())]
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
@@ -57,12 +60,21 @@ class PolledReads:
             if since > MAX_U63:
                 return None
             status, headers, content = 200, JSON_HEADERS, render(self.events(since, MAX_PAGE))
-        elif path == "/metrics" and not query:
-            status, headers, content = 200, PLAIN_HEADERS, self.node.metrics.render()
+        elif path == "/metrics" and (names := metric_names(query)) is not None:
+            status, headers, content = 200, PLAIN_HEADERS, self.node.metrics.render(names)
         else:
             return None
         self.node.metrics.bytes_out.inc(len(content))
         return status, headers, content
+
+
+def metric_names(query: bytes) -> list[str] | None:
+    """The `name[]` values of a `/metrics` query string, parsed as Starlette parses it; None when
+    the query holds anything else."""
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    if any(key != METRIC_NAME for key, _ in pairs):
+        return None
+    return [value for _, value in pairs]
 
 
 def user_router(node: Node, peers: PeerManager, reads: PolledReads) -> APIRouter:
@@ -98,8 +110,12 @@ def user_router(node: Node, peers: PeerManager, reads: PolledReads) -> APIRouter
         response_class=PlainTextResponse,
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
-    async def metrics() -> Response:
-        return Response(node.metrics.render(), media_type=METRICS_TYPE)
+    async def metrics(
+        names: list[str] = Query(
+            [], alias=METRIC_NAME, description="only these series (all when none is given)"
+        ),
+    ) -> Response:
+        return Response(node.metrics.render(names), media_type=METRICS_TYPE)
 
     @router.get("/events")
     async def events(

@@ -26,6 +26,7 @@ import random
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from starlette.types import ASGIApp
@@ -33,6 +34,7 @@ from starlette.types import ASGIApp
 from chaosnet.backends.sim.world import World
 from chaosnet.errors import BackendError
 from chaosnet.specs import LinkFault
+from reference_node.app import NodeApp
 
 Pair = tuple[str, str]
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -100,14 +102,20 @@ class LinkLayer:
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         """The runner's own request (no link in between): handled at once, in the world."""
-        dst = self._target(request.url.host, request)
+        message = Message(request.method, request.url.raw_path, request.headers.raw, request.read())
+        status, headers, content = self.answer_now(request.url.host, message, request)
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+    def answer_now(self, host: str, message: Message, request: httpx.Request | None) -> Answer:
+        dst = self._target(host, request)
         if dst not in self.world.apps:
             raise httpx.ConnectError(f"{dst} is down: connection refused", request=request)
         if self.world.paused(dst):
             raise httpx.ReadTimeout(f"{dst} is paused and does not answer", request=request)
-        message = Message(request.method, request.url.raw_path, request.headers.raw, request.read())
-        status, headers, content = self.world.run(serve(self.world, dst, message), dst)
-        return httpx.Response(status, headers=headers, content=content, request=request)
+        polled = polled_read(self.world.apps[dst], message)
+        if polled is not None:  # nothing in it awaits: answered at this instant, no task
+            return polled
+        return self.world.run(serve(self.world, dst, message), dst)
 
     async def _cross(
         self,
@@ -127,7 +135,9 @@ class LinkLayer:
         if not link.enabled or dst not in self.world.apps:
             raise httpx.ReadError(f"{src}->{dst}: connection reset", request=request)
         status, headers, content = await self._handle(dst, src, message, timeout, request)
-        await asyncio.sleep(link.serialisation(len(content)))
+        answer_delay = link.serialisation(len(content))
+        if answer_delay:
+            await asyncio.sleep(answer_delay)
         link.carried += size + len(content)
         return status, headers, content
 
@@ -142,8 +152,8 @@ class LinkLayer:
         handler = self.world.loop.create_task(
             serve(self.world, dst, message, client=src), context=self.world.context(dst)
         )
-        done, _ = await asyncio.wait({handler}, timeout=timeout)
-        if not done:
+        await _done_or_timeout(handler, timeout)
+        if not handler.done():
             raise httpx.ReadTimeout(f"{src}->{dst}: no answer within {timeout}s", request=request)
         if handler.cancelled() or handler.exception() is not None:
             raise httpx.ReadError(f"{src}->{dst}: connection reset", request=request)
@@ -154,6 +164,26 @@ class LinkLayer:
         if dst is None:
             raise httpx.ConnectError(f"no node at {host}", request=request)
         return dst
+
+
+async def _done_or_timeout(task: asyncio.Task[Answer], timeout: float | None) -> None:
+    """Wait until `task` is done or `timeout` seconds pass, leaving it running either way: what
+    `asyncio.wait({task}, timeout)` does, without its sets and copies (this runs per message)."""
+    loop = task.get_loop()
+    woken = loop.create_future()
+
+    def wake(_: object = None) -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    task.add_done_callback(wake)
+    timer = loop.call_later(timeout, wake) if timeout is not None else None
+    try:
+        await woken
+    finally:
+        task.remove_done_callback(wake)
+        if timer is not None:
+            timer.cancel()
 
 
 @dataclass(frozen=True)
@@ -180,17 +210,21 @@ async def serve(world: World, node: str, message: Message, client: str = "runner
     through the node's direct doors (`PeerProtocol.answer`, `PolledReads.answer`: the same
     handlers without the HTTP server), anything else through its FastAPI app as ASGI."""
     app = world.apps[node]
-    target, _, query = message.target.partition(b"?")
-    path = target.decode("latin-1")
+    path = message.target.partition(b"?")[0].decode("latin-1")
     if app.p2p.serves(message.method, path):
         caller = message.header(b"x-chaosnet-node")
         status, content = await app.p2p.answer(message.method, path, caller, message.body)
         return status, JSON_HEADERS, content
-    if message.method == "GET" and not message.body:
-        answer = app.reads.answer(path, query)
-        if answer is not None:
-            return answer
-    return await serve_asgi(app.http, message, client)
+    return polled_read(app, message) or await serve_asgi(app.http, message, client)
+
+
+def polled_read(app: NodeApp, message: Message) -> Answer | None:
+    """`/status`, `/events` or `/metrics` through the node's direct door (`PolledReads`), or
+    None for anything else."""
+    if message.method != "GET" or message.body:
+        return None
+    target, _, query = message.target.partition(b"?")
+    return app.reads.answer(target.decode("latin-1"), query)
 
 
 async def serve_asgi(app: ASGIApp, message: Message, client: str) -> Answer:
@@ -283,3 +317,19 @@ class RunnerTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self.layer().answer(request)
+
+    def read(self, url: str) -> tuple[int, bytes]:
+        """`GET url` without httpx objects (the observer's polls); the same errors as a request."""
+        return self._direct("GET", url, b"")
+
+    def post(self, url: str, body: bytes) -> tuple[int, bytes]:
+        """`POST url` of a JSON body without httpx objects (the load generator's batches)."""
+        return self._direct("POST", url, body)
+
+    def _direct(self, method: str, url: str, body: bytes) -> tuple[int, bytes]:
+        parts = urlsplit(url)
+        target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        headers = [(b"content-type", b"application/json")] if body else []
+        message = Message(method, target.encode("latin-1"), headers, body)
+        status, _, content = self.layer().answer_now(parts.hostname or "", message, None)
+        return status, content

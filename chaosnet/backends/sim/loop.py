@@ -135,7 +135,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         context: contextvars.Context | None = None,
     ) -> asyncio.Task[Any]:
         task = asyncio.Task(coro, loop=loop, context=context)
-        node = (context or contextvars.copy_context()).get(SIM_NODE, "")
+        node = context.get(SIM_NODE, "") if context is not None else SIM_NODE.get()
         if node:
             owned = self._tasks.setdefault(node, set())
             owned.add(task)

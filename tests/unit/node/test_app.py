@@ -70,3 +70,23 @@ def test_stop_undoes_start_in_order_and_closes_the_database(tmp_path):
     again = NodeApp(config(tmp_path))
     assert again.node.chain.height == height
     again.store.close()
+
+
+def test_the_http_app_builds_its_routes_on_first_use_whichever_it_is(tmp_path):
+    """The routers are included lazily (a simulator's nodes mostly skip the HTTP app): asked for
+    its document, its routes or an answer first, the app is the whole app every time."""
+    apps = [NodeApp(config(tmp_path / str(i))).http for i in range(3)]
+    document, routes = apps[0].openapi(), apps[1].routes
+    assert {"/status", "/metrics", "/p2p/tx"} <= set(document["paths"])
+    included = [r.original_router for r in routes if hasattr(r, "original_router")]
+    paths = {route.path for router in included for route in router.routes}
+    assert {"/status", "/metrics", "/p2p/tx"} <= paths
+
+    async def served() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=apps[2])
+        async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
+            return [await client.get("/health"), await client.put("/p2p/addr")]
+
+    health, wrong_method = asyncio.run(served())
+    assert health.json() == {"ok": True}
+    assert wrong_method.status_code == 405

@@ -132,6 +132,10 @@ def test_the_polled_reads_answer_through_both_doors_alike(tmp_path):
     headers included; anything else is left to the HTTP app."""
     web, sim = twin(tmp_path, "web"), twin(tmp_path, "sim")
     reads = [("/status", b""), ("/events", b"since=0"), ("/events", b"since=1"), ("/metrics", b"")]
+    reads += [
+        ("/metrics", b"name%5B%5D=chaosnet_invalid_messages_total"),
+        ("/metrics", b"name[]=chaosnet_height&name[]=chaosnet_peers&name[]=no_such_metric"),
+    ]
 
     async def over_http() -> list:
         transport = httpx.ASGITransport(app=web.http)
@@ -150,7 +154,10 @@ def test_the_polled_reads_answer_through_both_doors_alike(tmp_path):
         status, headers, content = answer
         direct.append((status, dict(headers)[b"content-type"], content))
     assert comparable(direct) == comparable(asyncio.run(over_http()))
-    for path, query in [("/events", b"since=-1"), ("/events", b"since=0&limit=2"), ("/tx", b"")]:
+    only = sim.reads.answer("/metrics", b"name[]=chaosnet_invalid_messages_total")
+    assert only is not None and only[2].count(b"\n# HELP") == 0, "one series, not all of them"
+    odd = [("/metrics", b"name=chaosnet_height"), ("/tx", b"")]
+    for path, query in [("/events", b"since=-1"), ("/events", b"since=0&limit=2"), *odd]:
         assert sim.reads.answer(path, query) is None
     web.store.close()
     sim.store.close()

@@ -74,3 +74,26 @@ def test_bandwidth_costs_the_answer_its_size(sim: SimBackend) -> None:
     sim.set_link("n1", "n2", LinkFault(bandwidth_kbps=1))
     outcome, seconds = ask(sim)
     assert outcome == "200" and seconds == pytest.approx(len(b'{"ok":true}') / 1000)
+
+
+def test_the_runners_direct_read_answers_as_its_requests_do(sim: SimBackend) -> None:
+    """The observer's door (`RunnerTransport.read`): same bytes as through httpx, same refusals."""
+    transport = sim.transport
+    url = f"{sim.endpoint('n2').url}/tx/{'0' * 64}"  # a read the node's FastAPI app answers
+    with httpx.Client(transport=transport) as client:
+        over_httpx = client.get(url)
+        assert over_httpx.status_code == 404
+        assert transport.read(url) == (404, over_httpx.content)
+        events = f"{sim.endpoint('n1').url}/events?since=0"
+        assert transport.read(events) == (200, client.get(events).content)
+        batch, body = f"{sim.endpoint('n1').url}/p2p/tx", b'{"txs":[{"amount":1}]}'
+        refused = client.post(batch, content=body, headers={"content-type": "application/json"})
+        assert refused.status_code == 400
+        assert transport.post(batch, body) == (400, refused.content)  # the load's door
+    sim.pause_node("n2")
+    with pytest.raises(httpx.ReadTimeout):
+        transport.read(url)
+    sim.resume_node("n2")
+    sim.kill_node("n2")
+    with pytest.raises(httpx.ConnectError):
+        transport.read(url)
