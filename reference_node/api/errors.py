@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 
 from ..core.errors import ValidationError
 from ..p2p.hello import HandshakeRefused
@@ -47,11 +47,21 @@ def _allowed(request: Request) -> list[str]:
     """Every method some route serves at this path. Starlette's own `Allow` names only the first
     route it matched, so `/p2p/addr` (GET and POST, two routes) would claim to take GET alone."""
     methods: set[str] = set()
-    for route in request.app.routes:
+    for route in _leaf_routes(request.app.routes):
         match, _ = route.matches(request.scope)
         if match is not Match.NONE:
             methods.update(getattr(route, "methods", None) or ())
     return sorted(methods)
+
+
+def _leaf_routes(routes: list[BaseRoute]) -> list[BaseRoute]:
+    """The app's routes with included routers opened (FastAPI keeps an included router whole,
+    as one route that names no methods)."""
+    leaves: list[BaseRoute] = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        leaves += _leaf_routes(included.routes) if included is not None else [route]
+    return leaves
 
 
 async def _refused(request: Request, exc: Exception) -> JSONResponse:

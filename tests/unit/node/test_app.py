@@ -90,3 +90,4 @@ def test_the_http_app_builds_its_routes_on_first_use_whichever_it_is(tmp_path):
     health, wrong_method = asyncio.run(served())
     assert health.json() == {"ok": True}
     assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "GET, POST"
