@@ -31,6 +31,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
         "majority-51",
         "double-spend",
         "byzantine-third",
+        "sybil",
+        "eclipse",
+        "eclipse-undefended",
         "chaos",
     ],
 )
