@@ -13,6 +13,8 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+import psutil
+
 from chaosnet.backends.command import node_args
 from chaosnet.backends.links import check_topology
 from chaosnet.backends.sim.doors import SimListen
@@ -149,8 +151,13 @@ class SimBackend:
         return list(self._configs)
 
     def stats(self, name: str) -> NodeStats:
-        """Nodes share one process: no memory figure is a node's own."""
-        return NodeStats(rss_bytes=None)
+        """Nodes share one process, so no memory figure is a node's own: every running node gets
+        the process's RSS divided by the running nodes, an upper bound on the average node (the
+        runner, and anything else the process holds, counts as the nodes' too)."""
+        running = len(self.world.apps)
+        if name not in self.world.apps:
+            return NodeStats(rss_bytes=None)
+        return NodeStats(rss_bytes=psutil.Process().memory_info().rss // running)
 
     def collect_logs(self, dest: Path) -> list[Path]:
         dest.mkdir(parents=True, exist_ok=True)

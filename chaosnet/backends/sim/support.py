@@ -5,7 +5,6 @@ meaning in it (docs/running.md, "Simulation"):
 
     chain.mining: real          grinding takes CPU time, and CPU time is not virtual time
     slow: {cpu: …}              there is no CPU to share out: handling costs no virtual time
-    assertion memory            all nodes share one process: no memory figure is one node's
 """
 
 from __future__ import annotations
@@ -45,11 +44,5 @@ def unsimulable(data: dict[str, Any]) -> list[Problem]:
             problems.append(
                 (("timeline", i, "slow", "cpu"), "a CPU quota has no meaning on --backend sim "
                  "(handling costs no virtual time); slow the node's links only, or run on docker")
-            )  # fmt: skip
-    for i, assertion in enumerate(data.get("assertions") or []):
-        if isinstance(assertion, dict) and "memory" in assertion:
-            problems.append(
-                (("assertions", i), "a memory assertion cannot be measured on --backend sim "
-                 "(every node shares one process); use --backend local or docker")
             )  # fmt: skip
     return problems

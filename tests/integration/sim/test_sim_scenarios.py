@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.runs import SCENARIOS, chaosnet, only_run_dir, run_ok
+from tests.runs import SCENARIOS, chaosnet, only_run_dir, run_ok, run_scenario
 
 # a sim run of these scenarios takes 4-12 s here (chaos: 35 s); the bound is a hang guard
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -74,12 +74,28 @@ def test_replay_of_a_sim_run_writes_the_same_journal(out: Path, tmp_path: Path) 
 
 
 def test_what_sim_cannot_honour_is_refused_where_it_is_written(out: Path) -> None:
-    proc = chaosnet("run", str(SCENARIOS / "stress.yaml"), "--backend", "sim", cwd=out)
+    text = (SCENARIOS / "happy-path.yaml").read_text().replace("mining: simulated", "mining: real")
+    scenario = out.parent / "grinding.yaml"
+    scenario.write_text(text)
+    proc = chaosnet("run", str(scenario), "--backend", "sim", cwd=out)
     assert proc.returncode == 2
-    assert "stress.yaml:16:5: a memory assertion cannot be measured on --backend sim" in (
+    assert "grinding.yaml:10:53: mining: real cannot run on --backend sim" in (
         proc.stdout + proc.stderr
     )
     assert not any(out.iterdir())
+
+
+def test_a_memory_assertion_on_sim_bounds_the_process_per_node_and_can_fail(out: Path) -> None:
+    """All nodes share one process: `memory: {max: X}` holds when the process's RSS divided by
+    the running nodes stays within X. Four nodes in a Python process of tens of MiB cannot keep
+    within 1 MB each."""
+    text = (SCENARIOS / "happy-path.yaml").read_text()
+    scenario = out.parent / "tiny-memory.yaml"
+    scenario.write_text(text + "  - memory: {max: 1MB}\n")
+    ran = run_scenario(scenario, out, "--backend", "sim", exit_codes=(1,))
+    [memory] = [a for a in ran.results["assertions"] if not a["passed"]]
+    assert memory["kind"] == "memory" and memory["measured"] > 1_000_000, memory
+    assert "all nodes share one process" in memory["detail"]
 
 
 def test_keep_is_refused_since_a_simulated_network_ends_with_the_run(out: Path) -> None:
