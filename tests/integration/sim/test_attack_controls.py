@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.inprocess import in_process
 from tests.runs import honest_control, run_scenario
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -30,6 +31,6 @@ def test_attack_scenario_fails_when_its_attackers_are_honest(
     scenario: str, attack_assertions: set[str], out: Path, tmp_path: Path
 ) -> None:
     control = honest_control(scenario, tmp_path)
-    ran = run_scenario(control, out, "--backend", "sim", exit_codes=(1,))
+    ran = run_scenario(control, out, "--backend", "sim", exit_codes=(1,), cli=in_process)
     failed = {a["kind"] for a in ran.results["assertions"] if not a["passed"]}
     assert failed == attack_assertions, ran.results["assertions"]
