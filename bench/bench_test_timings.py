@@ -67,6 +67,14 @@ def from_runs(run_dirs: list[Path]) -> dict[str, float]:
     }
 
 
+def publish(figures: dict[str, object], path: Path) -> None:
+    """Print the figures and keep them in `path` (bench/results/, JSON)."""
+    print(json.dumps(figures, indent=2))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"written to {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9)
@@ -85,10 +93,7 @@ def main() -> None:
     }
     if args.runs:
         figures["scenario_runs"] = from_runs(args.runs)
-    print(json.dumps(figures, indent=2))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"written to {RESULTS}")
+    publish(figures, RESULTS)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@
 Nothing else constructs or connects these parts: the node does not pick its persona, the peer
 manager does not install itself as the node's relay, the API does not start loops. Time and the
 HTTP transport come in here, so a deterministic simulator can build the same parts on a fake
-clock with an in-process transport (`httpx.ASGITransport` over the other nodes' apps).
+clock with an in-process transport (`httpx.ASGITransport` over the other nodes' apps); where a
+persona's identities listen comes in too (`listen`, TCP listeners of this process by default).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .api import create_app
 from .api.peer import PeerProtocol
 from .api.user import PolledReads
 from .behaviors import make_persona
+from .behaviors.listen import Listen, TcpListen
 from .behaviors.wire import Wire
 from .miner import Miner
 from .node import Node, NodeConfig
@@ -52,6 +54,7 @@ class NodeApp:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         transport: httpx.AsyncBaseTransport | None = None,
+        listen: Listen | None = None,
     ) -> None:
         self.config = config
         self.persona = make_persona(config.persona, config.persona_args, config.persona_dormant)
@@ -62,7 +65,9 @@ class NodeApp:
         client = PeerClient(self.node.metrics, config.node_id, config.address, transport)
         self.peers = PeerManager(self.node, self.persona, client, monotonic=monotonic)
         self.node.connect_relay(self.peers)
-        self.wire = Wire(config.node_id, config.address, transport)
+        if listen is None:
+            listen = TcpListen(config.host, config.address.rpartition(":")[0])
+        self.wire = Wire(config.node_id, config.address, listen, transport)
         self.persona.bind(self.node, self.peers, self.wire)
         self.miner = Miner(self.node, self.persona)
         self.p2p = PeerProtocol(self.node, self.peers)

@@ -29,7 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,13 +92,21 @@ class Ran:
     proof: Proof
 
 
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+"""How a test invokes `chaosnet`: `chaosnet` above, or the same command line in-process."""
+
+
 def run_scenario(
-    scenario: str | Path, out: Path, *extra: str, exit_codes: tuple[int, ...] = (0,)
+    scenario: str | Path,
+    out: Path,
+    *extra: str,
+    exit_codes: tuple[int, ...] = (0,),
+    cli: Cli = chaosnet,
 ) -> Ran:
     """Run a scenario (a name under scenarios/ or a path) into `out`; the exit code must be one of
     `exit_codes` and the run must show each of its faults and their effects (`prove`)."""
     path = scenario if isinstance(scenario, Path) else SCENARIOS / scenario
-    proc = chaosnet("run", str(path), "--out", str(out), *extra, cwd=out)
+    proc = cli("run", str(path), "--out", str(out), *extra, cwd=out)
     run_dir = only_run_dir(out)
     results = results_of(run_dir)
     failed = [a for a in results["assertions"] if not a["passed"]]
@@ -124,9 +132,9 @@ def assert_renders(run_dir: Path) -> None:
         assert (run_dir / written).stat().st_size > 0, f"{run_dir} has no {written}"
 
 
-def run_ok(scenario: str | Path, out: Path, *extra: str) -> dict[str, Any]:
+def run_ok(scenario: str | Path, out: Path, *extra: str, cli: Cli = chaosnet) -> dict[str, Any]:
     """Run a scenario to a passing verdict that its journal backs up; return results.json."""
-    ran = run_scenario(scenario, out, *extra)
+    ran = run_scenario(scenario, out, *extra, cli=cli)
     assert ran.results["verdict"] == "pass"
     return ran.results
 

@@ -107,6 +107,11 @@ def _memory(a: Assertion, ev: Evidence) -> AssertionResult:
         )
     node, peak = max(ev.metrics.memory.items(), key=lambda kv: kv[1])
     detail = f"peak RSS {peak / 2**20:.1f}MiB on {node}"
+    if ev.shared_process:
+        detail = (
+            f"peak of the process's RSS / running nodes {peak / 2**20:.1f}MiB (all nodes share "
+            "one process: an upper bound on the average node, not any one node's own)"
+        )
     return AssertionResult(a.name, a.kind, peak <= limit, peak, f"<= {int(limit)} bytes", detail)
 
 

@@ -39,3 +39,4 @@ class Evidence:
     event_times: dict[str, float]  # event id → actual run time
     scenario_end: float  # run time at which the scenario's duration was over
     invalid_chains: dict[str, str]  # honest node → why its final chain is invalid
+    shared_process: bool = False  # every node in one process (sim): memory is the process's share

@@ -1,10 +1,11 @@
 """Fake identities for the sybil and eclipse personas: many node ids, each with its own address.
 
-Every identity advertises a listener of this process: the addresses are distinct (so they fill a
-victim's address table) and attacker-controlled. What a listener does with a message is the
-persona's choice:
-  * `hang_up` (sybil): accept and close at once, so whatever a victim sends there is lost; the
-    victim drops such a peer after a few failed messages and the next round handshakes it again;
+Every identity has a door of its own (`listen`: a TCP listener of the attacker's process on
+local and docker, a virtual host of the attacker's node on sim), so the addresses are distinct
+(they fill a victim's address table) and attacker-controlled. What a door does with a message is
+the persona's choice:
+  * hang up (sybil): close at once, so whatever a victim sends there is lost; the victim drops
+    such a peer after a few failed messages and the next round handshakes it again;
   * `StalePeer` (eclipse): answer every peer message as a well-behaved peer that has nothing new
     (no headers after your locator, every block missing), so the victim keeps the identity in its
     slot for good and learns nothing through it.
@@ -13,31 +14,21 @@ persona's choice:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
+from .listen import Door, Listen
 from .wire import Wire
 
 MAX_LISTENERS = 64
-"""Identities beyond this share listeners (distinct node ids, repeated addresses)."""
-MAX_REQUEST = 4 * 1024 * 1024
-REQUEST_TIMEOUT = 5.0
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
+"""Identities beyond this share doors (distinct node ids, repeated addresses)."""
 
 
 class StalePeer:
-    """One identity's listener answering like a peer stuck where the eclipse began: it keeps the
-    identity's slot at the victim (every message gets a sound answer) and delivers nothing."""
+    """One identity answering like a peer stuck where the eclipse began: it keeps the identity's
+    slot at the victim (every message gets a sound answer) and delivers nothing."""
 
     def __init__(self, node_id: str, address: str, hello: Callable[[], dict[str, Any]]) -> None:
         self.node_id, self.address, self.hello = node_id, address, hello
@@ -62,62 +53,37 @@ class StalePeer:
         found = answers.get((method, path.partition("?")[0]))
         return (404, {"error": "not found"}) if found is None else (200, found)
 
-    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """One HTTP/1.1 request per connection, as peers send them; anything odd is hung up on."""
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
-            lines = head.decode("latin-1").split("\r\n")
-            method, path, _ = lines[0].split(" ", 2)
-            length = 0
-            for line in lines[1:]:
-                name, _, value = line.partition(":")
-                if name.strip().lower() == "content-length":
-                    length = min(int(value), MAX_REQUEST)
-            raw = await asyncio.wait_for(reader.readexactly(length), REQUEST_TIMEOUT)
-            status, answer = self.answer(method, path, json.loads(raw) if raw else None)
-            data = json.dumps(answer).encode()
-            writer.write(
-                f"HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n"
-                f"content-length: {len(data)}\r\nconnection: close\r\n\r\n".encode()
-                + data
-            )
-            await writer.drain()
-        except (OSError, ValueError, TimeoutError, EOFError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            await hang_up(reader, writer)
+    def reply(self, method: str, path: str, raw: bytes) -> tuple[int, bytes]:
+        """`answer` on the wire (a `listen.Reply`): JSON in and out; a body that is not JSON
+        raises ValueError, and the door hangs up."""
+        status, answer = self.answer(method, path, json.loads(raw) if raw else None)
+        return status, json.dumps(answer).encode()
 
 
 class Identities:
     def __init__(self, own_id: str, count: int) -> None:
         self.node_ids = [f"{own_id}~{i}" for i in range(count)]
         self.addresses: list[str] = []
-        self._servers: list[asyncio.Server] = []
+        self._doors: list[Door] = []
 
     async def open(
-        self,
-        bind_host: str,
-        advertised_host: str,
-        stale_hello: Callable[[], dict[str, Any]] | None = None,
+        self, listen: Listen, stale_hello: Callable[[], dict[str, Any]] | None = None
     ) -> None:
-        """Start one listener per identity (at most MAX_LISTENERS) on free ports: hanging up,
-        or answering as a `StalePeer` whose handshake copies `stale_hello()`."""
+        """Open one door per identity (at most MAX_LISTENERS): hanging up, or answering as a
+        `StalePeer` whose handshake copies `stale_hello()`."""
         stale: list[StalePeer] = []
         for i in range(min(len(self.node_ids), MAX_LISTENERS)):
-            handler: Handler = hang_up
             if stale_hello is not None:
                 stale.append(StalePeer(self.node_ids[i], "", stale_hello))
-                handler = stale[-1]
-            server = await asyncio.start_server(handler, bind_host, 0)
-            self._servers.append(server)
-            port = server.sockets[0].getsockname()[1]
-            self.addresses.append(f"{advertised_host}:{port}")
+            door = await listen(stale[-1].reply if stale_hello is not None else None)
+            self._doors.append(door)
+            self.addresses.append(door.address)
         for peer, address in zip(stale, self.addresses, strict=False):
             peer.address, peer.addresses = address, self.addresses
 
-    async def close(self) -> None:
-        for server in self._servers:
-            server.close()
+    def close(self) -> None:
+        for door in self._doors:
+            door.close()
 
     def address_of(self, i: int) -> str:
         return self.addresses[i % len(self.addresses)]

@@ -17,10 +17,6 @@ from .identities import Identities
 from .wire import UNREACHABLE
 
 
-def host_of(address: str) -> str:
-    return address.rpartition(":")[0]
-
-
 class Sybil(Persona):
     name = "sybil"
     accepted_args = frozenset({"identities", "interval"})
@@ -44,9 +40,8 @@ class Sybil(Persona):
         }
 
     async def run(self) -> None:
-        node = self.node
-        identities = Identities(node.node_id, self.count)
-        await identities.open(node.host, host_of(node.address), self.stale_hello())
+        identities = Identities(self.node.node_id, self.count)
+        await identities.open(self.wire.listen, self.stale_hello())
         self.say("opened %d identities at %s ...", self.count, identities.addresses[0])
         try:
             while True:
@@ -55,7 +50,7 @@ class Sybil(Persona):
                 self.rounds += 1
                 await asyncio.sleep(self.interval)
         finally:
-            await identities.close()
+            identities.close()
 
     async def _round(self, identities: Identities, dial: str) -> None:
         answers = await identities.handshake_all(self.wire, self.peers.hello(), dial)

@@ -3,7 +3,8 @@
 The honest P2P client sends as this node and keeps its own bookkeeping (failures, drops); an
 attacker needs to speak as other identities and to see every refusal (400 invalid, 403 banned,
 429 full), so it gets this small client of its own. The wiring builds it and may pass an httpx
-transport, so a simulator can carry an attacker's messages in-process like the honest ones.
+transport, so a simulator can carry an attacker's messages in-process like the honest ones, and
+`listen`, where the attacker's identities are answered (`listen.Listen`).
 """
 
 from __future__ import annotations
@@ -15,16 +16,23 @@ from typing import Any
 
 import httpx
 
+from .listen import Listen
+
 UNREACHABLE = 0
 """The status reported when no HTTP answer came back."""
 
 
 class Wire:
     def __init__(
-        self, node_id: str, address: str, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        node_id: str,
+        address: str,
+        listen: Listen,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.node_id = node_id
         self.address = address
+        self.listen = listen
         self.http = httpx.AsyncClient(
             limits=httpx.Limits(max_keepalive_connections=0, max_connections=256),
             timeout=httpx.Timeout(3.0, connect=2.0),

@@ -13,11 +13,13 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+import psutil
+
 from chaosnet.backends.command import node_args
 from chaosnet.backends.links import check_topology
+from chaosnet.backends.sim.doors import SimListen
 from chaosnet.backends.sim.links import LinkLayer, NodeTransport, RunnerTransport
 from chaosnet.backends.sim.logs import NodeLogs
-from chaosnet.backends.sim.support import SOCKET_PERSONAS
 from chaosnet.backends.sim.threads import refuse_threaded
 from chaosnet.backends.sim.world import SimClock, World
 from chaosnet.errors import BackendError
@@ -33,16 +35,10 @@ def host_of(name: str) -> str:
     return f"{name}.sim"
 
 
-def _refuse_unsimulable(chain: ChainSpec, nodes: list[NodeSpec]) -> None:
+def _refuse_unsimulable(chain: ChainSpec) -> None:
     """The library's guard; `chaosnet run` refuses the same earlier, at file:line:col."""
     if chain.mining == "real":
         raise BackendError("mining: real cannot run on the sim backend (CPU time is not virtual)")
-    for spec in nodes:
-        if spec.persona in SOCKET_PERSONAS:
-            raise BackendError(
-                f"node {spec.name!r}: persona {spec.persona} cannot run on the sim backend "
-                "(its identities are real TCP listeners)"
-            )
 
 
 class SimBackend:
@@ -64,7 +60,7 @@ class SimBackend:
 
     def setup(self, run_dir: Path, chain: ChainSpec, nodes: list[NodeSpec]) -> None:
         check_topology(nodes)
-        _refuse_unsimulable(chain, nodes)
+        _refuse_unsimulable(chain)
         parser = build_parser()
         for spec in nodes:
             args = node_args(
@@ -86,10 +82,14 @@ class SimBackend:
         config = self._config(name)
         if name in self.world.apps:
             raise BackendError(f"node {name!r} is already running")
-        transport = NodeTransport(self._need_layer(), name)
+        layer = self._need_layer()
         try:
             app = NodeApp(
-                config, clock=self.world.wall, monotonic=self.world.now, transport=transport
+                config,
+                clock=self.world.wall,
+                monotonic=self.world.now,
+                transport=NodeTransport(layer, name),
+                listen=SimListen(layer, name, PORT),
             )
         except Exception as exc:
             raise BackendError(f"node {name!r} did not start: {exc}") from exc
@@ -154,8 +154,13 @@ class SimBackend:
         return list(self._configs)
 
     def stats(self, name: str) -> NodeStats:
-        """Nodes share one process: no memory figure is a node's own."""
-        return NodeStats(rss_bytes=None)
+        """Nodes share one process, so no memory figure is a node's own: every running node gets
+        the process's RSS divided by the running nodes, an upper bound on the average node (the
+        runner, and anything else the process holds, counts as the nodes' too)."""
+        running = len(self.world.apps)
+        if name not in self.world.apps:
+            return NodeStats(rss_bytes=None)
+        return NodeStats(rss_bytes=psutil.Process().memory_info().rss // running)
 
     def collect_logs(self, dest: Path) -> list[Path]:
         dest.mkdir(parents=True, exist_ok=True)

@@ -17,13 +17,16 @@ stops its handling too: a peer-protocol message through the node's direct door t
 handlers (`PeerProtocol.answer`), anything else through its FastAPI app called as ASGI. A node's
 `PeerClient` hands its messages over as bytes (`NodeTransport.exchange`); every other client of a
 node (its attack wire, the runner) sends httpx requests.
+
+A host may be a door rather than a node (`open_door`): a persona's identity, answered by its
+`Responder` in the context of the node that opened it, across that node's links.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,6 +72,7 @@ class LinkLayer:
     def __init__(self, world: World, hosts: dict[str, str], seed: int) -> None:
         self.world = world
         self.hosts = hosts
+        self.doors: dict[str, Responder] = {}
         names = sorted(hosts.values())
         self.links: dict[Pair, Link] = {
             (a, b): Link(random.Random(f"chaosnet-sim:{seed}:{a}->{b}"))
@@ -76,6 +80,16 @@ class LinkLayer:
             for b in names
             if a != b
         }
+
+    def open_door(self, host: str, node: str, door: Responder) -> None:
+        """Answer requests to `host` with `door`, as `node`'s work across `node`'s links."""
+        self.hosts[host] = node
+        self.doors[host] = door
+
+    def close_door(self, host: str) -> None:
+        """`host` refuses connections from now on."""
+        self.hosts.pop(host, None)
+        self.doors.pop(host, None)
 
     def link(self, src: str, dst: str) -> Link:
         try:
@@ -89,15 +103,19 @@ class LinkLayer:
         body = await request.aread()
         message = Message(request.method, request.url.raw_path, request.headers.raw, body)
         timeout = request.extensions.get("timeout", {}).get("read")
-        status, headers, content = await self._cross(src, dst, message, timeout, request)
+        door = self.doors.get(request.url.host)
+        status, headers, content = await self._cross(src, dst, message, timeout, request, door)
         return httpx.Response(status, headers=headers, content=content, request=request)
 
     async def exchange(
         self, src: str, dial: str, message: Message, timeout: float
     ) -> tuple[int, bytes]:
         """The same crossing for a message given as bytes (`PeerClient`'s direct path)."""
-        dst = self._target(dial.rsplit(":", 1)[0], None)
-        status, _, content = await self._cross(src, dst, message, timeout, None)
+        host = dial.rsplit(":", 1)[0]
+        door = self.doors.get(host)
+        status, _, content = await self._cross(
+            src, self._target(host, None), message, timeout, None, door
+        )
         return status, content
 
     def answer(self, request: httpx.Request) -> httpx.Response:
@@ -124,6 +142,7 @@ class LinkLayer:
         message: Message,
         timeout: float | None,
         request: httpx.Request | None,
+        door: Responder | None = None,
     ) -> Answer:
         link = self.link(src, dst)
         if not link.enabled or dst not in self.world.apps:
@@ -134,7 +153,7 @@ class LinkLayer:
         await asyncio.sleep(link.delay(size))
         if not link.enabled or dst not in self.world.apps:
             raise httpx.ReadError(f"{src}->{dst}: connection reset", request=request)
-        status, headers, content = await self._handle(dst, src, message, timeout, request)
+        status, headers, content = await self._handle(dst, src, message, timeout, request, door)
         answer_delay = link.serialisation(len(content))
         if answer_delay:
             await asyncio.sleep(answer_delay)
@@ -148,10 +167,10 @@ class LinkLayer:
         message: Message,
         timeout: float | None,
         request: httpx.Request | None,
+        door: Responder | None = None,
     ) -> Answer:
-        handler = self.world.loop.create_task(
-            serve(self.world, dst, message, client=src), context=self.world.context(dst)
-        )
+        work = serve(self.world, dst, message, client=src) if door is None else door(message)
+        handler = self.world.loop.create_task(work, context=self.world.context(dst))
         await _done_or_timeout(handler, timeout)
         if not handler.done():
             raise httpx.ReadTimeout(f"{src}->{dst}: no answer within {timeout}s", request=request)
@@ -203,6 +222,9 @@ class Message:
 
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
+
+Responder = Callable[[Message], Coroutine[Any, Any, Answer]]
+"""What answers a host that is not a node (`LinkLayer.open_door`)."""
 
 
 async def serve(world: World, node: str, message: Message, client: str = "runner") -> Answer:

@@ -5,8 +5,6 @@ meaning in it (docs/running.md, "Simulation"):
 
     chain.mining: real          grinding takes CPU time, and CPU time is not virtual time
     slow: {cpu: …}              there is no CPU to share out: handling costs no virtual time
-    persona sybil, eclipse      their fake identities are real TCP listeners of the process
-    assertion memory            all nodes share one process: no memory figure is one node's
 """
 
 from __future__ import annotations
@@ -15,8 +13,6 @@ from typing import Any
 
 from chaosnet.errors import ScenarioError
 from chaosnet.scenario.yamlsource import parse
-
-SOCKET_PERSONAS = ("sybil", "eclipse")
 
 Problem = tuple[tuple[str | int, ...], str]
 
@@ -48,18 +44,5 @@ def unsimulable(data: dict[str, Any]) -> list[Problem]:
             problems.append(
                 (("timeline", i, "slow", "cpu"), "a CPU quota has no meaning on --backend sim "
                  "(handling costs no virtual time); slow the node's links only, or run on docker")
-            )  # fmt: skip
-    for i, attacker in enumerate(data.get("attackers") or []):
-        persona = attacker.get("persona") if isinstance(attacker, dict) else None
-        if persona in SOCKET_PERSONAS:
-            problems.append(
-                (("attackers", i, "persona"), f"persona {persona} cannot run on --backend sim "
-                 "(its identities are real TCP listeners); use --backend local")
-            )  # fmt: skip
-    for i, assertion in enumerate(data.get("assertions") or []):
-        if isinstance(assertion, dict) and "memory" in assertion:
-            problems.append(
-                (("assertions", i), "a memory assertion cannot be measured on --backend sim "
-                 "(every node shares one process); use --backend local or docker")
             )  # fmt: skip
     return problems

@@ -2,15 +2,18 @@
 CHAOSNET_PLANTED_BUG=reorg-mempool the nodes lose the transactions of reorgs deeper than two
 blocks. Explore must find a seed whose random partitions cause one, shrink its schedule to at
 most 3 timeline events, and write a file that `chaosnet run` fails with again; with the switch
-off, the same seeds and that file pass. All on sim: every run is deterministic."""
+off, the seed it found and that file pass. All on sim: every run is deterministic, so one hunt
+(a module fixture) tells the other tests which seed to start from."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +21,11 @@ import pytest
 import yaml
 
 from reference_node.app import PLANTED_BUG
+from tests.inprocess import in_process
 from tests.runs import SCENARIOS, chaosnet, run_scenario
 
-# Medians on this shared 2-core machine (load 6-9): 106 s, 40 s and 26 s; bounds are 10x that.
+# Medians on this shared 2-core machine (load 5-15): 24 s, 7 s and 11 s (bench/test-timings.md);
+# the bound is a hang guard, far above 10x that.
 EXPLORE_TIMEOUT_S = 1200
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(EXPLORE_TIMEOUT_S + 300)]
 
@@ -28,13 +33,44 @@ SCENARIO = SCENARIOS / "explore" / "reorg-mempool.yaml"
 LOST_TXS = "txs_confirmed >= 100% of submitted"
 
 
-def _explore(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+@dataclass(frozen=True)
+class Hunt:
+    """`chaosnet explore` over seeds 1-200 with the bug planted: its exit code, explore.json and
+    output. One hunt serves every test: it decides the seed the others start from."""
+
+    code: int
+    summary: dict[str, Any]
+    output: str
+
+    @property
+    def seed(self) -> int:
+        return int(self.summary["failures"][0]["seed"])
+
+
+@pytest.fixture(scope="module")
+def hunt(tmp_path_factory: pytest.TempPathFactory) -> Hunt:
+    args = ["--seeds", "200", "--max-failures", "1", "--shrink-budget", "8"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PLANTED_BUG, "reorg-mempool")
+        return Hunt(*_explore(tmp_path_factory.mktemp("hunt"), SCENARIO, *args))
+
+
+def _explore(tmp_path: Path, scenario: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     out = tmp_path / "exploration"
     proc = chaosnet(
-        "explore", str(SCENARIO), "--out", str(out), *args, cwd=tmp_path, timeout=EXPLORE_TIMEOUT_S
+        "explore", str(scenario), "--out", str(out), *args, cwd=tmp_path, timeout=EXPLORE_TIMEOUT_S
     )
     summary = json.loads((out / "explore.json").read_text())
     return proc.returncode, summary, proc.stdout + proc.stderr
+
+
+def _from_seed(seed: int, dest: Path) -> Path:
+    """The scenario starting at `seed`: explore's seeds run `seed`, `seed+1`, …"""
+    path = dest / f"reorg-mempool-from-{seed}.yaml"
+    text, count = re.subn(r"^seed: \d+$", f"seed: {seed}", SCENARIO.read_text(), flags=re.M)
+    assert count == 1
+    path.write_text(text)
+    return path
 
 
 def _drawn_events(path: Path) -> list[str]:
@@ -44,12 +80,9 @@ def _drawn_events(path: Path) -> list[str]:
 
 
 def test_explore_finds_the_planted_bug_and_shrinks_it_to_a_file_that_fails_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hunt: Hunt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(PLANTED_BUG, "reorg-mempool")
-    code, summary, output = _explore(
-        tmp_path, "--seeds", "200", "--max-failures", "1", "--shrink-budget", "8"
-    )
+    code, summary, output = hunt.code, hunt.summary, hunt.output
     assert code == 1, output[-3000:]
     (found,) = summary["failures"]
     assert found["seed"] < 200 and found["failed"] == [LOST_TXS]
@@ -61,30 +94,37 @@ def test_explore_finds_the_planted_bug_and_shrinks_it_to_a_file_that_fails_again
     assert 1 <= len(events) <= 3 < len(drawn), (events, drawn)
     assert f"seed {found['seed']}: fail" in output and "shrunk to" in output
 
-    rerun = run_scenario(minimal, _fresh(tmp_path / "rerun"), "--backend", "sim", exit_codes=(1,))
+    monkeypatch.setenv(PLANTED_BUG, "reorg-mempool")
+    rerun = run_scenario(
+        minimal, _fresh(tmp_path / "rerun"), "--backend", "sim", exit_codes=(1,), cli=in_process
+    )
     failed = [a["name"] for a in rerun.results["assertions"] if not a["passed"]]
     assert failed == [LOST_TXS]
 
     monkeypatch.delenv(PLANTED_BUG)
-    fixed = run_scenario(minimal, _fresh(tmp_path / "fixed"), "--backend", "sim")
+    fixed = run_scenario(minimal, _fresh(tmp_path / "fixed"), "--backend", "sim", cli=in_process)
     assert fixed.results["verdict"] == "pass"
 
 
-def test_without_the_planted_bug_the_same_seeds_pass(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_without_the_planted_bug_the_seed_it_failed_passes(
+    hunt: Hunt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The seeds before it passed with the bug already (the hunt's `passed`)."""
     monkeypatch.delenv(PLANTED_BUG, raising=False)
-    code, summary, output = _explore(tmp_path, "--seeds", "3")
+    code, summary, output = _explore(tmp_path, _from_seed(hunt.seed, tmp_path), "--seeds", "1")
     assert code == 0, output[-3000:]
-    assert summary["passed"] == [1, 2, 3] and summary["failures"] == []
-    assert "3 seeds run: 3 passed, 0 failed" in output
+    assert summary["passed"] == [hunt.seed] and summary["failures"] == []
+    assert "1 seeds run: 1 passed, 0 failed" in output
 
 
-def test_ctrl_c_while_shrinking_keeps_the_smallest_failing_schedule_seen(tmp_path: Path) -> None:
+def test_ctrl_c_while_shrinking_keeps_the_smallest_failing_schedule_seen(
+    hunt: Hunt, tmp_path: Path
+) -> None:
     out = tmp_path / "exploration"
     explore = subprocess.Popen(
-        [sys.executable, "-c", "from chaosnet.cli import main; main()", "explore", str(SCENARIO),
-         "--seeds", "200", "--max-failures", "1", "--out", str(out)],
+        [sys.executable, "-c", "from chaosnet.cli import main; main()", "explore",
+         str(_from_seed(hunt.seed, tmp_path)), "--seeds", "200", "--max-failures", "1",
+         "--out", str(out)],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, PLANTED_BUG: "reorg-mempool", "PYTHONUNBUFFERED": "1", "COLUMNS": "200"},
     )  # fmt: skip
