@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from chaosnet.theory import (
@@ -12,6 +14,7 @@ from chaosnet.theory import (
     expected_rate_interval,
     mean_interval,
     selfish_revenue,
+    selfish_revenue_within,
     selfish_threshold,
     stale_rate,
     student_t_95,
@@ -46,6 +49,33 @@ def test_a_majority_attacker_always_succeeds() -> None:
 @pytest.mark.parametrize(("alpha", "published"), [(0.25, 0.1951), (0.4, 0.4837)])
 def test_selfish_revenue_matches_eyal_sirer(alpha: float, published: float) -> None:
     assert selfish_revenue(alpha, 0.0) == pytest.approx(published, abs=5e-5)
+
+
+def test_a_run_of_two_blocks_has_the_share_worked_out_by_hand() -> None:
+    # k blocks exactly, from Poisson(k) weights: 1 block is the attacker's with chance a; of 2,
+    # AA: a lead of 2 published at the end (1); AH: a tie left open, the honest side kept (0);
+    # HA: one each (1/2); HH: 0
+    a = 0.3
+    one, two = a, a * a + (1 - a) * a / 2
+    blocks = 0.5
+    weights = [blocks**k / math.factorial(k) for k in (1, 2)]
+    rest = selfish_revenue_within(a, 0.0, blocks)  # k >= 3 adds the remainder
+    lower = (weights[0] * one + weights[1] * two) / (math.exp(blocks) - 1)
+    assert lower < rest < lower + 1 - sum(weights) / (math.exp(blocks) - 1)
+
+
+def test_a_short_run_lies_below_the_long_run_revenue_and_a_longer_one_nears_it() -> None:
+    assert selfish_revenue_within(0.45, 0.0, 20) == pytest.approx(0.5386, abs=1e-4)
+    assert selfish_revenue_within(0.45, 0.0, 20) < selfish_revenue(0.45, 0.0) - 0.1
+    assert selfish_revenue_within(0.25, 0.0, 60) == pytest.approx(
+        selfish_revenue(0.25, 0.0), abs=2.5e-3
+    )
+
+
+def test_honest_blocks_after_the_attack_dilute_the_share() -> None:
+    within = selfish_revenue_within(0.35, 0.0, 20)
+    assert selfish_revenue_within(0.35, 0.0, 20, honest_after=3.0) < within
+    assert selfish_revenue_within(0.35, 0.5, 20) > within  # gamma: ties won
 
 
 def test_selfish_mining_pays_exactly_above_the_threshold() -> None:

@@ -3,7 +3,8 @@ threshold the selfish miner earns less than at 45 %, where it earns more than it
 and each point carries the closed form beside the measurement; `chaosnet report` renders it.
 One seed per point: sim runs are deterministic and the margins are wide (seed 14: 0.20 at 25 %,
 0.65 at 45 %, against 0.195 and 0.652 expected); a mean over several seeds is
-`test_dormant_attacker`'s."""
+`test_dormant_attacker`'s, and the 1,000-run comparison with theory is docs/attacks.md's sweep of
+scenarios/sweep/selfish-revenue.yaml."""
 
 from __future__ import annotations
 

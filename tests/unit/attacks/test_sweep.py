@@ -147,3 +147,10 @@ def test_a_share_interval_stays_within_what_a_share_can_be() -> None:
     assert (share.low, share.high, share.n) == (0.0, 1.0, 2)
     assert share.mean == pytest.approx(0.375)
     assert share.expected == pytest.approx(0.4837, abs=1e-4)  # Eyal-Sirer at 40 %, gamma 0
+
+
+def test_a_short_run_is_compared_with_the_selfish_chain_over_its_own_length() -> None:
+    sweep = REPO / "scenarios" / "sweep" / "selfish-revenue.yaml"
+    (point,) = points(sweep, [parse_assignment("attackers.selfish.hashrate=45%")])
+    share = estimates(point.scenario, [{"attacker_share": 0.5, "gamma": 0.0}])["attacker_share"]
+    assert share.expected == pytest.approx(0.5386, abs=1e-4)  # 20 blocks; eq. 8 says 0.652
