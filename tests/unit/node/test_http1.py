@@ -160,6 +160,31 @@ async def test_a_peer_that_never_answers_times_out_within_the_callers_timeout() 
 
 
 @in_loop
+async def test_a_slow_answer_that_keeps_coming_is_read_past_the_timeout() -> None:
+    """The timeout bounds each wait, not the whole answer: a throttled link still delivers."""
+
+    body = b'{"slow": true}'
+    head = b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(body)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(head)
+        for start in range(0, len(body), 4):
+            await asyncio.sleep(0.1)
+            writer.write(body[start : start + 4])
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    async with server:
+        dial = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        assert await client().call(dial, "/p2p/addr", timeout=0.3) == {"slow": True}
+        assert loop.time() - started > 0.3, "the answer took longer than one timeout in all"
+
+
+@in_loop
 async def test_an_address_that_is_no_host_and_port_is_unreachable() -> None:
     with pytest.raises(PeerUnreachable):
         await client().call("no-port-here", "/p2p/addr")
