@@ -2,7 +2,7 @@
 messages travel over a real network (`TcpCarrier`, the `DirectCarrier` of `client.py`).
 
 Why not httpx here: a node under load sends dozens of peer messages a second, and httpx spent
-about 2 ms of CPU on each (its pool, its request and response models, and httpcore asking for
+about 3.5 ms of CPU on each (its pool, its request and response models, and httpcore asking for
 `sniffio` by a failing import on every request), more than the receiving node spends answering.
 This does only what a peer message needs: write the request with `Connection: close`, read the
 status line, the headers and a body framed by `Content-Length`, chunked encoding or the end of
