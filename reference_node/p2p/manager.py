@@ -336,15 +336,14 @@ class PeerManager(Relay):
 
     def _next_batch(self, peer: Peer) -> list[Transaction]:
         """Take up to MAX_TX_BATCH txs off the peer's queue, dropping those it sent us while
-        they waited and those a block took out of the mempool meanwhile: with every node a
-        peer of most others, a tx reaches a peer from several sides within one batch interval."""
+        they waited: with every node a peer of most others, a tx reaches a peer from several
+        sides within one batch interval."""
         batch: list[Transaction] = []
-        mempool = self.node.mempool
         for txid in list(peer.tx_queue):
             if len(batch) == MAX_TX_BATCH:
                 break
             tx = peer.tx_queue.pop(txid)
-            if txid not in peer.known_txs and txid in mempool:
+            if txid not in peer.known_txs:
                 batch.append(tx)
         return batch
 
