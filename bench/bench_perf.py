@@ -10,7 +10,9 @@
   * CPU of an idle node in a mesh of 5 (each peer of the other 4), ms per second: the periodic
     getheaders and mempool announcements that every run pays before any load;
   * CPU per relayed transaction: a node's process time admitting transfers sent as peers relay
-    them (`/p2p/tx` batches of RELAY_BATCH), in milliseconds per transaction;
+    them (`/p2p/tx` batches of RELAY_BATCH), in milliseconds per transaction; and the same for a
+    node that also sends each on to a peer;
+  * CPU of the peer client per message it sends (an empty `/p2p/inv`), in milliseconds;
   * block propagation p50/p90 to 90 % of 10 nodes on 100 ms links, degree 4, idle and at 120 TPS
     (`chaosnet run scenarios/bench/propagation-*.yaml`, read from results.json; one run each,
     its percentiles are already over every block of the run);
@@ -23,6 +25,7 @@ from a shared machine are indicative, so the load average is recorded beside the
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -45,6 +48,8 @@ from reference_node.core.keys import account_address, account_key
 from reference_node.core.mining import build_block, solve
 from reference_node.core.params import GENESIS_TIMESTAMP, ChainParams
 from reference_node.core.tx import Transaction, make_transfer
+from reference_node.metrics import Metrics
+from reference_node.p2p.client import PeerClient
 from reference_node.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,11 +194,16 @@ RELAY_BATCH = 60
 """A peer's batch at 120 TPS: one `/p2p/tx` request per TX_BATCH_INTERVAL (0.5 s)."""
 
 
-def relay_cpu_ms_per_tx(work: Path, count: int) -> float:
+def relay_cpu_ms_per_tx(work: Path, count: int, onward: bool = False) -> float:
     """Process CPU (user + system) of one node per transaction it admits from relayed batches:
-    the HTTP request, parsing, signature check, mempool, persistence and queueing the relay."""
+    the HTTP request, parsing, signature check, mempool, persistence and queueing the relay.
+    With `onward` the node has a peer and the figure includes sending each tx on to it (its
+    `/p2p/tx` batches through the peer client), measured until the peer holds them all."""
     with nodes() as start:
         node = start("node", work / "node")
+        if onward:
+            peer = start("peer", work / "peer", "--peers", node.address)
+            wait_for(lambda: node.status()["peers"], 20)
         batches = [transfers(count)[i : i + RELAY_BATCH] for i in range(0, count, RELAY_BATCH)]
         bodies = [json.dumps({"txs": [t.to_json() for t in b]}).encode() for b in batches]
         process = psutil.Process(node.proc.pid)
@@ -204,9 +214,30 @@ def relay_cpu_ms_per_tx(work: Path, count: int) -> float:
                 answer.raise_for_status()
                 if answer.json()["rejected"]:
                     raise RuntimeError(f"relayed transfers refused: {answer.text[:200]}")
+        if onward:
+            wait_for(lambda: peer.status()["mempool_size"] >= count, 120)
         after = process.cpu_times()
         spent = (after.user - before.user) + (after.system - before.system)
         return 1000 * spent / count
+
+
+def client_cpu_ms_per_message(work: Path, count: int = 600) -> float:
+    """CPU (ms) this process spends per peer message sent with the node's own peer client (an
+    empty `/p2p/inv`, a fresh connection each, as every peer message): the sending side of
+    every relay, announcement and poll."""
+
+    async def send_all(address: str) -> float:
+        client = PeerClient(Metrics(), "bench", "127.0.0.1:1")
+        try:
+            started = time.process_time()
+            for _ in range(count):
+                await client.call(address, "/p2p/inv", {"blocks": []})
+            return 1000 * (time.process_time() - started) / count
+        finally:
+            await client.close()
+
+    with nodes() as start:
+        return asyncio.run(send_all(start("node", work / "node").address))
 
 
 def idle_cpu_ms_per_s(work: Path, seconds: float = 20.0) -> float:
@@ -303,7 +334,10 @@ def run_once(run: int, quick: bool, chains: dict[str, Path], work: Path) -> dict
             work / f"bytes-{label}", txs, *flags
         )
     figures["idle_cpu_ms_per_s"] = idle_cpu_ms_per_s(work / "idle")
-    figures["relay_cpu_ms_per_tx"] = relay_cpu_ms_per_tx(work / "relay", 1200 if quick else 3000)
+    relayed = 1200 if quick else 3000
+    figures["relay_cpu_ms_per_tx"] = relay_cpu_ms_per_tx(work / "relay", relayed)
+    figures["relay_onward_cpu_ms_per_tx"] = relay_cpu_ms_per_tx(work / "onward", relayed, True)
+    figures["client_cpu_ms_per_message"] = client_cpu_ms_per_message(work / "client")
     figures["load_average"] = load_average()
     print(f"run {run + 1}: " + ", ".join(f"{k}={v:.2f}" for k, v in figures.items()), flush=True)
     return figures

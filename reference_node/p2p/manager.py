@@ -319,9 +319,9 @@ class PeerManager(Relay):
                 wait = peer.last_tx_send + TX_BATCH_INTERVAL - self.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                batch = list(peer.tx_queue.values())[:MAX_TX_BATCH]
-                for tx in batch:
-                    del peer.tx_queue[tx.txid]
+                batch = self._next_batch(peer)
+                if not batch:
+                    continue
                 peer.last_tx_send = self.monotonic()
                 answer = await self._send(peer, "/p2p/tx", {"txs": [t.to_json() for t in batch]})
                 if not isinstance(answer, dict):
@@ -333,6 +333,19 @@ class PeerManager(Relay):
                         peer.knows(tx.txid)
         finally:
             peer.tx_sending = False
+
+    def _next_batch(self, peer: Peer) -> list[Transaction]:
+        """Take up to MAX_TX_BATCH txs off the peer's queue, dropping those it sent us while
+        they waited: with every node a peer of most others, a tx reaches a peer from several
+        sides within one batch interval."""
+        batch: list[Transaction] = []
+        for txid in list(peer.tx_queue):
+            if len(batch) == MAX_TX_BATCH:
+                break
+            tx = peer.tx_queue.pop(txid)
+            if txid not in peer.known_txs:
+                batch.append(tx)
+        return batch
 
     def missing_parent(self, block: Block, origin: str | None) -> None:
         peer = self.table.peers.get(origin or "")
