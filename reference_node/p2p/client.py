@@ -4,7 +4,7 @@ No keep-alive on purpose: Toxiproxy's `reset_peer` toxic is drawn per connection
 connection per message makes a lossy link lose individual messages, like the real thing.
 
 Messages go as bytes to a `DirectCarrier`, which answers status and bytes and fails with httpx's
-exceptions: over real TCP that is `http1.TcpCarrier` (a bare HTTP/1.1 exchange, about a fifth
+exceptions: over real TCP that is `http1.TcpCarrier` (an HTTP/1.1 exchange over h11, about a fifth
 of httpx's CPU per message), in the simulator its in-process transport. Any other httpx transport
 (tests wiring nodes in one process) goes through httpx. All paths end in the same
 `PeerUnreachable` and `PeerRefused`.
