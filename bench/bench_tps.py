@@ -14,7 +14,7 @@ minutes. The figures come from the run's `results.json`, so they are the ones it
   * block propagation to 90 % of nodes, p50 and p90, under that load.
 
 Writes bench/results/tps-BACKEND.json with every run and the medians, and prints them with the
-load average. One run takes about six minutes; `BENCH_QUICK=1 make bench` skips it.
+load average; each run's directory stays in bench/results/tps-BACKEND-runs/ for its journal. One run takes about six minutes; `BENCH_QUICK=1 make bench` skips it.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -86,13 +86,14 @@ def main() -> None:
     parser.add_argument("--scenario", type=lambda p: Path(p).resolve(), default=SCENARIO)
     args = parser.parse_args()
     runs: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-tps-") as tmp:
-        for run in range(args.runs):
-            out = Path(tmp) / f"run{run}"
-            out.mkdir()
-            figures = measure(args.scenario, args.backend, out)
-            print(f"run {run + 1}: {figures}", flush=True)
-            runs.append(figures)
+    kept = ROOT / "bench" / "results" / f"tps-{args.backend}-runs"
+    shutil.rmtree(kept, ignore_errors=True)
+    for run in range(args.runs):
+        out = kept / f"run{run}"  # kept: a run that misses is read in its journal and logs
+        out.mkdir(parents=True)
+        figures = measure(args.scenario, args.backend, out)
+        print(f"run {run + 1}: {figures}", flush=True)
+        runs.append(figures)
     medians = {key: median_of(runs, key) for key in runs[0] if key != "verdict"}
     result = {
         "scenario": str(args.scenario.relative_to(ROOT)),
