@@ -8,32 +8,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import httpx
-
-from reference_node.app import NodeApp
 from reference_node.core.errors import InvalidBlock
-from reference_node.node import NodeConfig
-
-
-class Network(httpx.AsyncBaseTransport):
-    """Requests to `host:port` go to that node's ASGI app, in process."""
-
-    def __init__(self) -> None:
-        self.apps: dict[str, httpx.ASGITransport] = {}
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.apps[f"{request.url.host}:{request.url.port}"].handle_async_request(
-            request
-        )
-
-
-def node(tmp_path: Path, name: str, port: int, network: Network) -> NodeApp:
-    config = NodeConfig(
-        port=port, data_dir=tmp_path / name, node_id=name, difficulty=4, genesis_accounts=4
-    )
-    app = NodeApp(config, transport=network)
-    network.apps[config.address] = httpx.ASGITransport(app=app.http)
-    return app
+from tests.unit.node.asgi_network import Network, node
 
 
 def test_a_banned_peer_is_not_taken_back_by_dialling_it(tmp_path: Path) -> None:

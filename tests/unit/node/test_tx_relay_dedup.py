@@ -11,41 +11,31 @@ from pathlib import Path
 
 import httpx
 
-from reference_node.app import NodeApp
 from reference_node.core.keys import account_address, account_key
 from reference_node.core.tx import Transaction, make_transfer
-from reference_node.node import NodeConfig
 from reference_node.p2p.manager import TX_BATCH_INTERVAL
+from tests.unit.node.asgi_network import Network, node
 
 
-class Network(httpx.AsyncBaseTransport):
-    """Requests to `host:port` go to that node's ASGI app; every `/p2p/tx` batch is recorded."""
+class RecordingNetwork(Network):
+    """The in-process network, recording every `/p2p/tx` batch."""
 
     def __init__(self) -> None:
-        self.apps: dict[str, httpx.ASGITransport] = {}
+        super().__init__()
         self.batches: list[tuple[str, str, list[str]]] = []
         """(sender, receiver, txids) of every `/p2p/tx` batch."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        receiver = f"{request.url.host}:{request.url.port}"
         if request.url.path == "/p2p/tx":
             body = json.loads(await request.aread())
             txids = [Transaction.from_json(tx).txid for tx in body["txs"]]
+            receiver = f"{request.url.host}:{request.url.port}"
             self.batches.append((request.headers["x-chaosnet-node"], receiver, txids))
-        return await self.apps[receiver].handle_async_request(request)
-
-
-def node(tmp_path: Path, name: str, port: int, network: Network) -> NodeApp:
-    config = NodeConfig(
-        port=port, data_dir=tmp_path / name, node_id=name, difficulty=4, genesis_accounts=4
-    )
-    app = NodeApp(config, transport=network)
-    network.apps[config.address] = httpx.ASGITransport(app=app.http)
-    return app
+        return await super().handle_async_request(request)
 
 
 def test_a_queued_tx_the_peer_sent_us_meanwhile_is_not_sent_back(tmp_path: Path) -> None:
-    network = Network()
+    network = RecordingNetwork()
     a, b = node(tmp_path, "a", 1, network), node(tmp_path, "b", 2, network)
     first, second, third = (
         make_transfer(account_key(0), account_address(1), 1, 1, nonce) for nonce in range(3)
