@@ -280,19 +280,32 @@ def bytes_per_confirmed_tx(work: Path, count: int, *flags: str) -> float:
         return (received - posted) / count
 
 
-def propagation(scenario: Path, out: Path, backend: str = "local") -> dict[str, Any]:
-    """One `chaosnet run` of `scenario` (a non-zero exit is a missed target): propagation p50/p90
-    (s), stale blocks, reorgs, seconds from starting the nodes until all were healthy (the
-    timeline's start on the run clock), and the run's load average at its end."""
-    subprocess.run(
+def run_scenario(
+    scenario: Path, out: Path, backend: str, timeout: float | None = None
+) -> tuple[dict[str, Any], Path]:
+    """One `chaosnet run` of `scenario` as a user starts it (a non-zero exit is a missed target,
+    read in its results): its `results.json` and its run directory."""
+    proc = subprocess.run(
         [str(CHAOSNET_BIN), "run", str(scenario), "--backend", backend, "--out", str(out)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=timeout,
         check=False,
     )
-    run_dir = next(out.glob("*/results.json")).parent
-    results = json.loads((run_dir / "results.json").read_text())
+    found = list(out.glob("*/results.json"))
+    if not found:
+        raise SystemExit(f"the run under {out} wrote no results (exit {proc.returncode}): "
+                         f"{proc.stderr[-2000:]}")  # fmt: skip
+    return json.loads(found[0].read_text(encoding="utf-8")), found[0].parent
+
+
+def propagation(scenario: Path, out: Path, backend: str = "local") -> dict[str, Any]:
+    """One `chaosnet run` of `scenario`: propagation p50/p90 (s), stale blocks, reorgs, seconds
+    from starting the nodes until all were healthy (the timeline's start on the run clock), and
+    the run's load average at its end."""
+    results, run_dir = run_scenario(scenario, out, backend)
     metrics = results["metrics"]
     events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     healthy = next(e["t"] for e in events if e.get("phase") == "timeline")

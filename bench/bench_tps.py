@@ -21,17 +21,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAOSNET_BIN = Path(sys.executable).parent / "chaosnet"
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_perf import load_average, run_scenario  # noqa: E402
+
 SCENARIO = ROOT / "scenarios" / "bench" / "sustained-500.yaml"
 RUN_LIMIT_S = 900
 
@@ -39,21 +40,9 @@ RUN_LIMIT_S = 900
 def measure(scenario: Path, backend: str, out: Path) -> dict[str, Any]:
     """One run's throughput figures, read from its results.json."""
     started = time.monotonic()
-    proc = subprocess.run(
-        [str(CHAOSNET_BIN), "run", str(scenario), "--backend", backend, "--out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        timeout=RUN_LIMIT_S,
-        check=False,
-    )
-    results_files = list(out.glob("*/results.json"))
-    if proc.returncode not in (0, 1) or not results_files:
-        raise SystemExit(
-            f"the run under {out} failed (exit {proc.returncode}): {proc.stderr[-2000:]}"
-        )
-    results = json.loads(results_files[0].read_text(encoding="utf-8"))
+    results, _ = run_scenario(scenario, out, backend, timeout=RUN_LIMIT_S)
+    if results["verdict"] not in ("pass", "fail"):  # a harness error or Ctrl-C measures nothing
+        raise SystemExit(f"the run under {out} ended {results['verdict']}: {results['error']}")
     metrics, load = results["metrics"], results["metrics"]["load"]
     propagation = metrics["propagation"] or {}
     return {
@@ -70,7 +59,7 @@ def measure(scenario: Path, backend: str, out: Path) -> dict[str, Any]:
         "propagation_p90_s": propagation.get("p90"),
         "reorgs": metrics["reorgs"]["count"],
         "wall_s": round(time.monotonic() - started, 1),
-        "load_average": round(os.getloadavg()[0], 2),
+        "load_average": load_average(),
     }
 
 
