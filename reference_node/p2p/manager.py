@@ -339,12 +339,15 @@ class PeerManager(Relay):
         they waited: with every node a peer of most others, a tx reaches a peer from several
         sides within one batch interval."""
         batch: list[Transaction] = []
-        for txid in list(peer.tx_queue):
+        taken: list[str] = []  # read from the front only: the queue may hold MAX_TX_QUEUE txs
+        for txid, tx in peer.tx_queue.items():
             if len(batch) == MAX_TX_BATCH:
                 break
-            tx = peer.tx_queue.pop(txid)
+            taken.append(txid)
             if txid not in peer.known_txs:
                 batch.append(tx)
+        for txid in taken:
+            del peer.tx_queue[txid]
         return batch
 
     def missing_parent(self, block: Block, origin: str | None) -> None:
