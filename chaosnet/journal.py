@@ -23,6 +23,7 @@ class Journal:
         self.t0 = clock.now()
         self._lock = threading.Lock()
         self._records: list[dict[str, Any]] = []
+        self._by_kind: dict[str, list[dict[str, Any]]] = {}  # the live display asks by kind
         self._file = path.open("a", encoding="utf-8")
 
     def start_clock(self) -> None:
@@ -43,6 +44,7 @@ class Journal:
         line = json.dumps(entry, default=str)
         with self._lock:
             self._records.append(entry)
+            self._by_kind.setdefault(kind, []).append(entry)
             if not self._file.closed:
                 self._file.write(line + "\n")
                 self._file.flush()
@@ -50,7 +52,7 @@ class Journal:
 
     def records(self, kind: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            return [r for r in self._records if kind is None or r["kind"] == kind]
+            return list(self._records if kind is None else self._by_kind.get(kind, ()))
 
     def close(self) -> None:
         with self._lock:

@@ -98,6 +98,7 @@ class Runner:
             on_sample=self._on_sample,
             transport=transport,
             parallel=not isinstance(self.clock, SteppedClock),
+            block_txids=any(a.persona == "double-spend" for a in plan.scenario.attackers),
         )
         self.live = LiveFeed(plan, self.network, self.journal, backend, transport)
         self.load: LoadGenerator | None = None

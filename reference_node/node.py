@@ -328,6 +328,8 @@ class Node:
                 height=entry.height,
                 source=source,
                 miner=block.header.miner,
+                parent=block.header.prev,
+                txids=[tx.txid for tx in block.txs],
             )
             if source == "mined":
                 self.metrics.blocks_mined.inc()

@@ -171,7 +171,7 @@ def double_spends(
     records: list[Record], chain: Chain, attacker: str, honest: list[str], z: int, give_up: int
 ) -> DoubleSpends:
     """Each payment (and its conflict) the attacker announced, judged by honest nodes' `/tx`
-    answers, their reorgs and the final chain. A payment the attacker was still attacking at the
+    answers, their block and reorg events and the final chain. A payment the attacker was still attacking at the
     end is no trial: counted as a failure it would pull the rate down by about one per run."""
     conflict_of: dict[str, str] = {}
     last: dict[str, Any] = {}
@@ -181,7 +181,7 @@ def double_spends(
             last = persona
             if persona.get("payment"):
                 conflict_of[str(persona["payment"])] = str(persona.get("conflict") or "")
-    deepest = payment_depths(records, honest)
+    deepest = payment_depths(records, honest, set(conflict_of))
     open_payment = str(last.get("payment") or "") if last.get("open") else ""
     resolved = [t for t in conflict_of if t != open_payment]
     confirmed = [t for t in resolved if deepest.get(t, 0) >= z]
@@ -198,29 +198,56 @@ def double_spends(
     )
 
 
-def payment_depths(records: list[Record], honest: list[str]) -> dict[str, int]:
-    """The most confirmations any honest node gave each watched payment: from its `/tx` answers
-    (`payments` in its samples), and from its reorgs, since a double spend released the moment
-    the payment reached z confirmations leaves the merchant's node there for milliseconds, too
-    briefly for a sample. A reorg from a tip at height H onto a fork below the payment's height
-    h shows the node held the payment H - h + 1 deep."""
-    deepest: dict[str, int] = {}
-    held_at: dict[tuple[str, str], int] = {}  # (node, txid) → the payment's height, last seen
-    height_of = {r["hash"]: int(r["height"]) for r in records if r["kind"] == "block_seen"}
+def payment_depths(records: list[Record], honest: list[str], payments: set[str]) -> dict[str, int]:
+    """The most confirmations any honest node gave each payment: from its `/tx` answers
+    (`payments` in its samples), and from its best chain as its block and reorg events rebuild
+    it, since a double spend released the moment the payment reached z confirmations leaves the
+    merchant's node there for a link delay, far too briefly for a sample. The events need the
+    blocks' `parent` and `txids` (the observer journals txids when a double-spend persona runs)."""
+    deepest = _chain_depths(records, honest, payments)
     for r in records:
-        if r.get("node") not in honest:
-            continue
-        if r["kind"] == "sample":
+        if r["kind"] == "sample" and r["node"] in honest:
             for txid, depth in (r.get("payments") or {}).items():
                 deepest[txid] = max(deepest.get(txid, 0), int(depth))
-                if int(depth) > 0:
-                    held_at[(r["node"], txid)] = int(r["height"]) - int(depth) + 1
-        elif r["kind"] == "reorg" and r.get("old_tip") in height_of:
-            old_height = height_of[r["old_tip"]]
-            fork = old_height - int(r["depth"])
-            for (node, txid), height in held_at.items():
-                if node == r["node"] and fork < height <= old_height:
-                    deepest[txid] = max(deepest.get(txid, 0), old_height - height + 1)
+    return deepest
+
+
+def _chain_depths(records: list[Record], honest: list[str], payments: set[str]) -> dict[str, int]:
+    parent: dict[str, str | None] = {}
+    height: dict[str, int] = {}
+    carriers: dict[str, set[str]] = {}  # block hash → the payments in it
+    chains: dict[str, dict[int, str]] = {name: {} for name in honest}  # height → hash
+    tips: dict[str, int] = {}
+    deepest: dict[str, int] = {}
+    for r in records:
+        kind, node = r["kind"], r.get("node")
+        if kind == "block_seen":
+            block = r["hash"]
+            parent[block], height[block] = r.get("parent"), int(r["height"])
+            if carried := payments.intersection(r.get("txids") or ()):
+                carriers[block] = carried
+        if node not in chains:
+            continue
+        chain = chains[node]
+        if kind == "block_seen":
+            tip = tips.get(node)
+            if tip is not None and (height[block] != tip + 1 or chain.get(tip) != parent[block]):
+                continue  # a side branch: a reorg record follows if the node switched to it
+            chain[height[block]], tips[node] = block, height[block]
+        elif kind == "reorg" and r.get("new_tip") in height:
+            walk: str | None = r["new_tip"]
+            tips[node] = top = height[r["new_tip"]]
+            for stale in [h for h in chain if h > top]:
+                del chain[stale]
+            while walk in height and chain.get(height[walk]) != walk:
+                chain[height[walk]] = walk
+                walk = parent.get(walk)
+        else:
+            continue
+        for block, carried in carriers.items():
+            if chain.get(height[block]) == block:
+                for txid in carried:
+                    deepest[txid] = max(deepest.get(txid, 0), tips[node] - height[block] + 1)
     return deepest
 
 

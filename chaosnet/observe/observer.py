@@ -69,21 +69,26 @@ class Observer:
         on_sample: Callable[[dict[str, NodeView]], None] | None = None,
         transport: httpx.BaseTransport | None = None,
         parallel: bool = True,
+        block_txids: bool = False,
     ) -> None:
         """`parallel=False` polls nodes one after another in the caller's thread (a simulated
-        run, whose nodes answer in the world's one thread and must be asked in one order)."""
+        run, whose nodes answer in the world's one thread and must be asked in one order).
+        `block_txids` journals each seen block's txids: a double spend's payment may sit in an
+        honest chain for a millisecond, between samples, and only the block events show it."""
         self.backend = backend
         self.journal = journal
         self.targets = targets
         self.interval = interval
         self.stats_every = stats_every
         self.on_sample = on_sample
+        self.block_txids = block_txids
         self.latest: dict[str, NodeView] = {}
         self.first_seen: dict[str, dict[str, float]] = {}  # block hash → node → run time
         self.block_height: dict[str, int] = {}
         self._cursor: dict[str, int] = {}
         self._turn = 0  # where the next round starts in the list of targets
         self._payments: list[str] = []  # txids announced by attackers, newest last
+        self._txids_in_events: set[str] = set()  # nodes whose block events list their txids
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -181,7 +186,7 @@ class Observer:
             peers=len(status.get("peers") or []),
             mempool=int(status.get("mempool_size", 0)),
         )
-        extra = self._attack_evidence(base, status)
+        extra = self._attack_evidence(name, base, status)
         self.journal.record(
             "sample",
             node=name,
@@ -204,8 +209,10 @@ class Observer:
             answer = self._read_json(f"{base}/events?since=0")
         return answer
 
-    def _attack_evidence(self, base: str, status: dict[str, Any]) -> dict[str, Any]:
-        """Optional sample fields: the persona's own report, invalid messages, payment depths."""
+    def _attack_evidence(self, name: str, base: str, status: dict[str, Any]) -> dict[str, Any]:
+        """Optional sample fields: the persona's own report, invalid messages, payment depths.
+        Payment depths are asked of `/tx` only where the journalled block events cannot show
+        them: a node whose events carry no txids (another implementation may leave them out)."""
         extra: dict[str, Any] = {}
         persona = status.get("persona_stats")
         if persona:
@@ -214,7 +221,7 @@ class Observer:
         invalid = self._invalid_messages(base)
         if invalid is not None:
             extra["invalid_messages"] = invalid
-        depths = self._payment_confirmations(base)
+        depths = {} if name in self._txids_in_events else self._payment_confirmations(base)
         if depths:
             extra["payments"] = depths
         return extra
@@ -265,14 +272,20 @@ class Observer:
                     self.first_seen.setdefault(event["hash"], {})
                     self.first_seen[event["hash"]].setdefault(name, seen_t)
                     self.block_height[event["hash"]] = int(event["height"])
+                txids = {}
+                if self.block_txids and "txids" in event:
+                    txids = {"txids": event["txids"]}
+                    self._txids_in_events.add(name)
                 self.journal.record(
                     "block_seen",
                     node=name,
                     hash=event["hash"],
                     height=event["height"],
+                    parent=event.get("parent"),
                     source=event.get("source"),
                     miner=event.get("miner"),
                     seen_t=seen_t,
+                    **txids,
                 )
             elif event["kind"] == "reorg":
                 self.journal.record(

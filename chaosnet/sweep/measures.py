@@ -4,6 +4,10 @@ per point, and the closed form beside them where one applies (docs/attacks.md).
 Metric names are results.json's (`tps`, `propagation.p90`) or an attack figure's
 (`attacker_share`, `gamma`, `double_spend_success`, …); with several attackers an attack figure is
 named per attacker (`attacker_share.mallory`).
+
+A rate whose trials are events inside runs (`double_spend_success`: payments confirmed, several a
+run) is pooled: successes over trials across the point's runs, with the Wilson interval and `n`
+the trials, so a run of one attempt does not weigh as much as a run of ten.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ SHARES = (
 # sum gets slow (18 s at 115 blocks) and eq. 8 stands in, a few points high (0.652 against 0.591
 # for the shipped scenario at 45 %).
 HORIZON_BLOCKS = 60
+
+# pooled rate → the per-run figures that count its successes and its trials
+POOLED_RATES = {"double_spend_success": ("double_spend_succeeded", "double_spend_confirmed")}
 
 THEORY = {
     "attacker_share": "Eyal and Sirer's selfish-mining state machine at the attacker's hashrate "
@@ -62,6 +69,8 @@ def _attack_figures(attacks: dict[str, Any]) -> dict[str, float | None]:
         "attacker_share": {a: r["share"] for a, r in attacks["revenue"].items()},
         "gamma": {a: r["gamma"] for a, r in attacks["tie_races"].items()},
         "double_spend_success": {a: r["success_rate"] for a, r in attacks["double_spends"].items()},
+        "double_spend_succeeded": {a: r["succeeded"] for a, r in attacks["double_spends"].items()},
+        "double_spend_confirmed": {a: r["confirmed"] for a, r in attacks["double_spends"].items()},
         "eclipse.peer_share": {
             a: r["attacker_peer_share_mean"] for a, r in attacks["eclipses"].items()
         },
@@ -96,12 +105,27 @@ def estimates(scenario: Scenario, runs: list[dict[str, float]]) -> dict[str, Est
     means = {name: sum(v) / len(v) for name, v in by_metric.items()}
     result = {}
     for name, values in sorted(by_metric.items()):
+        expected = closed_form(scenario, name, means)
+        pooled = _pooled(name, by_metric)
+        if pooled is not None:
+            hits, trials = pooled
+            band = theory.wilson_interval(hits, trials)
+            result[name] = Estimate(hits / trials, band.low, band.high, trials, expected)
+            continue
         band = theory.mean_interval(values)
         top = 1.0 if name.startswith(SHARES) else band.high
-        expected = closed_form(scenario, name, means)
         low, high = max(0.0, band.low), min(top, band.high)
         result[name] = Estimate(means[name], low, high, len(values), expected)
     return result
+
+
+def _pooled(name: str, by_metric: dict[str, list[float]]) -> tuple[int, int] | None:
+    """(successes, trials) summed over the runs, for a rate in POOLED_RATES that had trials."""
+    kind, dot, attacker = name.partition(".")
+    if kind not in POOLED_RATES:
+        return None
+    hits, trials = (int(sum(by_metric.get(f"{k}{dot}{attacker}", []))) for k in POOLED_RATES[kind])
+    return (hits, trials) if trials else None
 
 
 def closed_form(scenario: Scenario, metric: str, means: dict[str, float]) -> float | None:

@@ -10,7 +10,13 @@ The model is Rosenfeld's (2012), which `chaosnet.theory.double_spend_rosenfeld` 
   * release: when the payment has z confirmations and the private chain is longer (more work)
     than the public one, publish it; nodes reorganise onto it and the payment disappears;
   * give up `give_up` blocks behind (Rosenfeld never gives up; the closed form takes it);
-  * attempts repeat (up to `attempts`, 0 = forever); each step is logged.
+  * attempts repeat (up to `attempts`, 0 = forever), none started later than `start_within`
+    seconds after the attack began (0 = no limit); each step is logged.
+
+`start_within` is what lets a sweep count every attempt of a run without bias: which attempts
+start before the cutoff depends only on the attempts before them, so their success rate is the
+closed form's, while a run cut off at a fixed time would drop the long attempt in flight, and long
+attempts are more often failures (docs/attacks.md).
 """
 
 from __future__ import annotations
@@ -30,7 +36,16 @@ from .private import PrivateChain
 class DoubleSpend(PrivateChain):
     name = "double-spend"
     accepted_args = frozenset(
-        {"victim", "confirmations", "give_up", "amount", "account", "attempts", "premine"}
+        {
+            "victim",
+            "confirmations",
+            "give_up",
+            "amount",
+            "account",
+            "attempts",
+            "premine",
+            "start_within",
+        }
     )
 
     def __init__(self, args: dict[str, str]) -> None:
@@ -42,6 +57,7 @@ class DoubleSpend(PrivateChain):
         self.account = self.int_arg("account", -1, -1, 10**6)
         self.attempts = self.int_arg("attempts", 0, 0, 10**6)
         self.premine = self.int_arg("premine", 1, 0, 1)
+        self.start_within = self.float_arg("start_within", 0.0, 0.0, 10.0**7)
         if self.victim and ":" in self.victim:
             raise PersonaError(f"persona {self.name!r}: victim={self.victim!r} must be a node id")
         self.payment: Transaction | None = None
@@ -71,7 +87,11 @@ class DoubleSpend(PrivateChain):
         }
 
     async def attack(self) -> None:
-        while not self.attempts or self.started < self.attempts or self.branch is not None:
+        loop = asyncio.get_running_loop()
+        last_start = loop.time() + self.start_within if self.start_within else float("inf")
+        while self.branch is not None or (
+            (not self.attempts or self.started < self.attempts) and loop.time() <= last_start
+        ):
             if self.branch is None:  # else an attempt restored from before a restart goes on
                 while not self.synced() or not self._fork():
                     await asyncio.sleep(0.5)

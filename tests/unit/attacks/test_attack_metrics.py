@@ -75,17 +75,42 @@ def test_a_payment_still_in_the_final_chain_is_not_a_success() -> None:
     assert m.double_spends["eve"].success_rate == 0.0
 
 
-def test_a_reorg_shows_the_confirmations_a_sample_missed() -> None:
-    """n1 sampled the payment at 1 confirmation (height 11, so it sits at 11), then mined to 13
-    and reorganised 3 deep onto eve's chain between two samples: it held the payment 3 deep."""
-    journal = payment_journal(1, ["back"])
-    journal[-3] = sample("n1", 6.0, height=11, payments={"pay": 1})
+def chain_of(node: str, blocks: list[tuple[str, str, int]], t: float) -> list[dict[str, object]]:
+    """`node` sees blocks (hash, parent, height) in order, each a `block_seen` with its txids:
+    block `P…` carries the payment."""
+    return [
+        {
+            **seen(node, block, height, "n1", t),
+            "parent": parent,
+            "txids": ["pay"] * (block[0] == "P"),
+        }
+        for block, parent, height in blocks
+    ]
+
+
+def test_block_events_show_the_confirmations_no_sample_saw() -> None:
+    """n1 never sampled the payment: it got it in P11, mined to 13 and reorganised 3 deep onto
+    eve's chain within a link delay. Its block and reorg events show it held the payment 3 deep."""
+    journal = payment_journal(0, ["back"])
     journal[-1:-1] = [
-        seen("n1", "old13", 13, "n1", 7.0),
-        {**reorg("n1", 3, "B3", t=7.5), "old_tip": "old13"},
+        *chain_of("n1", [("A10", "A9", 10), ("P11", "A10", 11), ("H12", "P11", 12)], 6.0),
+        *chain_of("n1", [("H13", "H12", 13), ("E11", "A10", 11), ("E12", "E11", 12)], 7.0),
+        *chain_of("n1", [("E13", "E12", 13), ("E14", "E13", 14)], 7.5),
+        reorg("n1", 3, "E14", t=7.5),
     ]
     spends = compute_attacks(journal, scenario(DOUBLE_SPENDER), HONEST, NAMES).double_spends["eve"]
     assert (spends.confirmed, spends.succeeded, spends.deepest_confirmation) == (1, 1, 3)
+
+
+def test_a_payment_on_a_side_branch_the_node_never_followed_is_not_confirmed() -> None:
+    journal = payment_journal(0, ["back"])
+    journal[-1:-1] = chain_of(
+        "n1",
+        [("A10", "A9", 10), ("H11", "A10", 11), ("H12", "H11", 12), ("P11", "A10", 11)],
+        6.0,
+    ) + chain_of("n1", [("H13", "H12", 13), ("H14", "H13", 14)], 7.0)
+    spends = compute_attacks(journal, scenario(DOUBLE_SPENDER), HONEST, NAMES).double_spends["eve"]
+    assert (spends.confirmed, spends.deepest_confirmation) == (0, 0)
 
 
 def test_a_payment_still_under_attack_at_the_end_is_no_trial() -> None:

@@ -154,3 +154,18 @@ def test_a_short_run_is_compared_with_the_selfish_chain_over_its_own_length() ->
     (point,) = points(sweep, [parse_assignment("attackers.selfish.hashrate=45%")])
     share = estimates(point.scenario, [{"attacker_share": 0.5, "gamma": 0.0}])["attacker_share"]
     assert share.expected == pytest.approx(0.5386, abs=1e-4)  # 20 blocks; eq. 8 says 0.652
+
+
+def test_a_double_spend_rate_pools_the_payments_of_all_runs() -> None:
+    """One run confirmed 1 payment and lost it, another confirmed 9 and kept all: the attacker won
+    1 of 10, not the 50 % that averaging the two runs' rates would say."""
+    (point,) = points(REPO / "scenarios" / "double-spend.yaml", [])
+    runs = [
+        {"double_spend_success": 1.0, "double_spend_succeeded": 1, "double_spend_confirmed": 1},
+        {"double_spend_success": 0.0, "double_spend_succeeded": 0, "double_spend_confirmed": 9},
+        {"double_spend_succeeded": 0, "double_spend_confirmed": 0},  # nothing confirmed
+    ]
+    rate = estimates(point.scenario, runs)["double_spend_success"]
+    assert (rate.mean, rate.n) == (0.1, 10)
+    assert (round(rate.low, 3), round(rate.high, 3)) == (0.018, 0.404)  # Wilson, 1 of 10
+    assert rate.expected == pytest.approx(0.832, abs=1e-3)  # Rosenfeld, q = 0.45, z = 2
