@@ -241,12 +241,6 @@ def measured_rate(metric: str, attacker: str, attacks: AttackMetrics) -> Rate:
         return Rate(races.honest_on_attacker, races.races, None, "no closed form")
     if revenue is None:
         raise ValueError(f"{attacker} has no hashrate")
-    if metric == "attacker_share":
-        races = attacks.tie_races[attacker]
-        gamma = races.gamma if races.gamma is not None else 0.0
-        expected = theory.selfish_revenue(revenue.fair_share, gamma)
-        model = f"Eyal-Sirer at alpha {revenue.fair_share:.1%}, measured gamma {gamma:.2f}"
-        return Rate(revenue.blocks, revenue.chain_blocks, expected, model)
     spends = attacks.double_spends[attacker]
     z, q, give_up = spends.confirmations, revenue.fair_share, spends.give_up
     model = f"Rosenfeld at q {q:.1%}, z {z}, giving up {give_up} behind"

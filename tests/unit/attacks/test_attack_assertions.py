@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chaosnet.assertions.evaluate import AssertionResult, Evidence, evaluate
+from chaosnet.errors import ScenarioError
 from chaosnet.observe.attacks import compute_attacks
 from chaosnet.observe.metrics import Metrics
 from tests.unit.attacks.journals import (
@@ -192,12 +193,25 @@ def test_expect_rate_checks_the_measured_rate_against_the_interval(
     assert (result.passed, result.measured) == (passed, 0.5)
 
 
-def test_expect_rate_theory_uses_eyal_sirer_at_the_measured_gamma() -> None:
-    # eve: 25 % of the hashrate, gamma measured 0 (never won a race) -> theory ~ 0.2 of the chain
-    records = races(0, 10)
-    result = check(SELFISH, "expect_rate: {metric: attacker_share, expected: theory}", records)
-    assert result.measured == 0.0 and not result.passed
-    assert "Eyal-Sirer at alpha 25.0%, measured gamma 0.00" in result.detail
+def test_expect_rate_refuses_a_selfish_share_where_it_is_written() -> None:
+    """A selfish miner's blocks are no independent trials (a release wins a whole lead at once),
+    so a band over them would be far too narrow: the scenario says to use a sweep instead."""
+    with pytest.raises(
+        ScenarioError, match=r"<scenario>:8:36: .*metric: 'attacker_share' is not one"
+    ):
+        scenario(SELFISH, "[expect_rate: {metric: attacker_share, expected: theory}]")
+
+
+def test_expect_rate_theory_is_rosenfeld_over_the_confirmed_payments() -> None:
+    # eve (30 %, z = 3) reversed the one payment honest nodes confirmed 3 deep: Rosenfeld 0.326
+    records = payments(3, ["back"])
+    result = check(
+        DOUBLE_SPENDER, "expect_rate: {metric: double_spend_success, expected: theory}", records
+    )
+    assert (result.passed, result.measured) == (True, 1.0)
+    assert "1 of 1 trials; expected 32.6% (Rosenfeld at q 30.0%, z 3, giving up 10 behind)" in (
+        result.detail
+    )
 
 
 MAJORITY = "persona: majority-reorg, hashrate: 60%"
