@@ -145,7 +145,7 @@ def honest_control(scenario: str, dest: Path) -> Path:
     text = (SCENARIOS / scenario).read_text(encoding="utf-8")
     control, count = re.subn(r"persona: [a-z-]+", "persona: honest", text)
     assert count, f"{scenario} has no attacker to make honest"
-    path = dest / f"honest-{scenario}"
+    path = dest / f"honest-{Path(scenario).name}"
     path.write_text(control, encoding="utf-8")
     return path
 

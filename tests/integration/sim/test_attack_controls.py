@@ -25,6 +25,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
         ("sybil.yaml", {"eclipsed"}),  # the network agrees and grows without an attack too
         ("eclipse.yaml", {"eclipsed"}),  # an honest peer and no lag hold without an attack too
         ("eclipse-undefended.yaml", {"eclipsed", "victim_lag"}),
+        ("sweep/selfish-revenue.yaml", {"attacker_reorg_depth"}),
+        ("sweep/double-spend-success.yaml", {"double_spend_success"}),
     ],
 )
 def test_attack_scenario_fails_when_its_attackers_are_honest(
