@@ -5,11 +5,11 @@ sender.
 
 Each handler takes the raw body and the caller's id, so the same functions serve two doors: the
 FastAPI routes (`peer_router`, what `/openapi.json` declares), and `PeerProtocol.answer`, which
-skips FastAPI's routing and dependency machinery (about two thirds of a message's cost in the
-simulator, a third of the server's CPU per message over TCP). A simulator hosting many nodes in
-one process calls `answer` with the message's bytes; over TCP `PeerDoor`, in front of the FastAPI
-app, hands it every request a route serves, so the FastAPI routes answer peers only in the test
-that holds both doors to the same status, headers and JSON bytes
+skips FastAPI's routing and dependency machinery: about two thirds of a message's cost in a
+simulator, which hosts many nodes in one process and calls `answer` with the message's bytes,
+and half of a node's CPU per message over TCP (bench/bench_peer_server.py), where `PeerDoor`, in
+front of the FastAPI app, hands `answer` every request a route serves. So the FastAPI routes
+answer peers only in the test that holds the doors to the same status, headers and JSON bytes
 (tests/unit/node/test_peer_protocol.py).
 """
 
