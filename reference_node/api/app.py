@@ -23,7 +23,7 @@ from ..node import Node
 from ..p2p.manager import PeerManager
 from . import errors
 from .body import LimitAndCount
-from .peer import PeerProtocol, peer_router
+from .peer import PeerDoor, PeerProtocol, peer_router
 from .user import PolledReads, user_router
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -61,11 +61,18 @@ def create_app(
     protocol: PeerProtocol,
     reads: PolledReads,
     lifespan: Lifespan | None = None,
+    *,
+    peer_door: bool = True,
 ) -> FastAPI:
+    """`peer_door=False` leaves peer messages to the FastAPI routes that `/openapi.json`
+    declares: the reference `PeerDoor` is tested against, not a way to serve."""
+
     def routers() -> list[APIRouter]:
         return [user_router(node, peers, reads), peer_router(protocol)]
 
     app = NodeAPI(routers, title="chaosnet reference node", version=__version__, lifespan=lifespan)
     app.add_middleware(LimitAndCount, metrics=node.metrics)
+    if peer_door:
+        app.add_middleware(PeerDoor, protocol=protocol)
     errors.install(app)
     return app

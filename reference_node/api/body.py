@@ -31,27 +31,10 @@ class LimitAndCount:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > MAX_BODY:
-            await self._refuse(send, 413 if declared.isdigit() else 400, scope)
+        body = await read_body(scope, receive, send, self.metrics)
+        if body is None:
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY:
-                await self._refuse(send, 413, scope)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        self.metrics.bytes_in.inc(size)
-        body = b"".join(chunks)
+        self.metrics.bytes_in.inc(len(body))
         replayed = False
 
         async def replay() -> Message:
@@ -68,12 +51,35 @@ class LimitAndCount:
 
         await self.app(scope, replay, counting_send)
 
-    async def _refuse(self, send: Send, status: int, scope: Scope) -> None:
-        self.metrics.invalid_messages.inc()
-        text = (
-            f"body larger than {MAX_BODY} bytes" if status == 413 else "bad Content-Length header"
-        )
-        await error(status, text)(scope, _no_body, send)
+
+async def read_body(scope: Scope, receive: Receive, send: Send, metrics: Metrics) -> bytes | None:
+    """The request's whole body, or None when the client left or the body was refused here and
+    answered (413 over MAX_BODY, declared or streamed; 400 for a Content-Length that is no
+    number; either counted as an invalid message). Counts no body bytes: its callers do."""
+    declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
+    if not declared.isdigit() or int(declared) > MAX_BODY:
+        await _refuse(send, 413 if declared.isdigit() else 400, scope, metrics)
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            await _refuse(send, 413, scope, metrics)
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _refuse(send: Send, status: int, scope: Scope, metrics: Metrics) -> None:
+    metrics.invalid_messages.inc()
+    text = f"body larger than {MAX_BODY} bytes" if status == 413 else "bad Content-Length header"
+    await error(status, text)(scope, _no_body, send)
 
 
 async def _no_body() -> Message:

@@ -4,10 +4,13 @@ parse with the core and hand the result to the peer manager, which scores bad da
 sender.
 
 Each handler takes the raw body and the caller's id, so the same functions serve two doors: the
-FastAPI routes (`peer_router`, what `/openapi.json` declares, used over TCP), and `PeerProtocol.
-answer`, which a simulator hosting many nodes in one process calls with the same bytes to skip
-the HTTP server's routing and dependency machinery (about two thirds of a message's cost there).
-Both answer the same status and the same JSON bytes (tests/unit/node/test_peer_protocol.py).
+FastAPI routes (`peer_router`, what `/openapi.json` declares), and `PeerProtocol.answer`, which
+skips FastAPI's routing and dependency machinery: about two thirds of a message's cost in a
+simulator, which hosts many nodes in one process and calls `answer` with the message's bytes,
+and half of a node's CPU per message over TCP (bench/bench_peer_server.py), where `PeerDoor`, in
+front of the FastAPI app, hands `answer` every request a route serves. So the FastAPI routes
+answer peers only in the test that holds the doors to the same status, headers and JSON bytes
+(tests/unit/node/test_peer_protocol.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..core.block import Block
 from ..core.encoding import loads, raise_decode
@@ -29,7 +33,7 @@ from ..p2p.hello import HandshakeRefused
 from ..p2p.manager import PeerManager
 from ..p2p.sync import MAX_HEADERS
 from . import schemas
-from .body import MAX_BODY, field, render
+from .body import MAX_BODY, field, read_body, render
 
 PeerId = Header(
     None, alias="x-chaosnet-node", description="the calling node's id (ban scores are kept per id)"
@@ -40,6 +44,8 @@ BLOCK_ANSWER_BUDGET = 3 * 1024 * 1024
 Handler = Callable[[bytes, str | None], Awaitable[dict[str, Any]]]
 
 PARSED_CACHE_SIZE = 1 << 14
+
+JSON_CONTENT = (b"content-type", b"application/json")
 
 
 def parse_relayed_tx(item: Any) -> Transaction:
@@ -273,3 +279,36 @@ def _endpoint(handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
         return await handler(await request.body(), caller)
 
     return endpoint
+
+
+class PeerDoor:
+    """ASGI middleware: a request `PeerProtocol.serves` is answered by `answer` (its body read
+    within the limit as `LimitAndCount` reads it), so peer traffic skips FastAPI's routing and
+    dependencies; everything else (a wrong method on a `/p2p` path included) passes on."""
+
+    def __init__(self, app: ASGIApp, protocol: PeerProtocol) -> None:
+        self.app = app
+        self.protocol = protocol
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        protocol = self.protocol
+        if scope["type"] != "http" or not protocol.serves(scope["method"], scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(scope, receive, send, protocol.node.metrics)
+        if body is None:
+            return
+        status, content = await protocol.answer(
+            scope["method"], scope["path"], _caller(scope), body
+        )
+        headers = [(b"content-length", str(len(content)).encode()), JSON_CONTENT]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+
+def _caller(scope: Scope) -> str | None:
+    """The first `x-chaosnet-node` header, as FastAPI's `Header` reads it."""
+    for name, value in scope["headers"]:
+        if name == b"x-chaosnet-node":
+            return str(value.decode("latin-1"))
+    return None

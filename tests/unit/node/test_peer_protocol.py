@@ -1,17 +1,21 @@
-"""The peer protocol's two doors answer alike: the FastAPI app (what TCP peers reach) and
-`PeerProtocol.answer` (what the simulator calls with the same bytes). Two identical nodes get the
-same messages, one through each door, and must answer the same status and the same bytes, and
-count the same bytes, for accepted data, refusals, malformed bodies, an oversized body, a
-handshake refused and a banned caller."""
+"""The peer protocol's doors answer alike: the FastAPI routes (what `/openapi.json` declares),
+`PeerProtocol.answer` (what the simulator calls with a message's bytes) and `PeerDoor` (which
+hands a TCP peer's request to `answer`, in front of FastAPI). Identical nodes get the same
+messages, each through one door, and must answer the same status, headers and bytes, and count
+the same bytes, for accepted data, refusals, malformed bodies, oversized bodies (declared or
+streamed), bad framing, a handshake refused and a banned caller."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 
+from reference_node.api import create_app
 from reference_node.api.body import MAX_BODY
 from reference_node.app import NodeApp
 from reference_node.core.keys import account_address, account_key
@@ -58,16 +62,59 @@ def messages(app: NodeApp) -> list[tuple[str, str, str, bytes]]:
     ]
 
 
-async def over_http(app: NodeApp, conversation: list[tuple[str, str, str, bytes]]) -> list:
-    transport = httpx.ASGITransport(app=app.http)
+Request = tuple[str, str, list[tuple[str, str]], bytes | tuple[bytes, ...]]
+"""(method, target, headers, body); a tuple body is streamed in those chunks, with no length."""
+
+
+def as_requests(conversation: list[tuple[str, str, str, bytes]]) -> list[Request]:
+    return [(m, path, [("x-chaosnet-node", who)], body) for m, path, who, body in conversation]
+
+
+P1, P2 = [("x-chaosnet-node", "p1")], [("x-chaosnet-node", "p2")]
+HOSTILE: list[Request] = [
+    ("POST", "/p2p/tx", [*P1, ("content-length", "12x")], b'{"txs": []}'),
+    ("POST", "/p2p/block", [*P1, ("content-length", str(MAX_BODY + 1))], b"{}"),
+    ("POST", "/p2p/tx", P1, (b" " * MAX_BODY, b"{}")),
+    ("POST", "/p2p/tx", P1, (b'{"txs": ', b"[]}")),
+    ("POST", "/p2p/block", [("x-chaosnet-node", "p3")], b"[]"),  # bans p3
+    ("POST", "/p2p/tx", P1, b"\xff\xfe"),
+    ("POST", "/p2p/getheaders", P1, b'{"locator": [], "count": true}'),
+    ("POST", "/p2p/inv", [], b'{"blocks": []}'),
+    ("GET", "/p2p/addr?since=1", P1, b""),
+    ("HEAD", "/p2p/addr", P1, b""),
+    ("PUT", "/p2p/tx", P1, b"{}"),
+    ("POST", "/p2p/nothing", P1, b"{}"),
+    ("POST", "/p2p/tx/", P1, b'{"txs": []}'),
+    ("POST", "/p2p/inv", [*P2, ("x-chaosnet-node", "p1")], b'{"blocks": []}'),
+    ("POST", "/p2p/inv", [*P1, ("x-chaosnet-node", "p2")], b'{"blocks": []}'),
+    ("GET", "/p2p/addr", P2, b""),
+    ("POST", "/p2p/tx", P2, b" " * (MAX_BODY + 1)),
+]
+"""What only HTTP carries, sent after the conversation (which banned p2): bad framing, bodies
+over the limit (declared, or streamed without a length), no caller or two, other methods and
+paths."""
+
+
+async def over_http(app: FastAPI, sent: list[Request]) -> list:
+    """Status, headers and body of each answer of `app` (driven in-process as ASGI)."""
+
+    async def streamed(chunks: tuple[bytes, ...]) -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://twin") as client:
         answers = []
-        for method, path, caller, body in conversation:
-            response = await client.request(
-                method, path, content=body or None, headers={"x-chaosnet-node": caller}
-            )
-            answers.append((response.status_code, response.content))
+        for method, target, headers, body in sent:
+            content = streamed(body) if isinstance(body, tuple) else body or None
+            response = await client.request(method, target, content=content, headers=headers)
+            answers.append((response.status_code, response.headers.multi_items(), response.content))
         return answers
+
+
+def fastapi_routes(app: NodeApp) -> FastAPI:
+    """The node's HTTP app without `PeerDoor`: peers answered by the declared FastAPI routes."""
+    return create_app(app.node, app.peers, app.p2p, app.reads, peer_door=False)
 
 
 async def direct(app: NodeApp, conversation: list[tuple[str, str, str, bytes]]) -> list:
@@ -78,22 +125,47 @@ async def direct(app: NodeApp, conversation: list[tuple[str, str, str, bytes]]) 
     return answers
 
 
-def test_the_direct_door_answers_byte_for_byte_like_the_http_app(tmp_path):
+def counters(app: NodeApp) -> dict[str, float]:
+    metrics = app.node.metrics
+    return {
+        name: getattr(metrics, name)._value.get()
+        for name in ("bytes_in", "bytes_out", "invalid_messages")
+    }
+
+
+def test_the_direct_door_answers_byte_for_byte_like_the_fastapi_routes(tmp_path):
     web, sim = twin(tmp_path, "web"), twin(tmp_path, "sim")
     conversation = messages(web)
     assert conversation == messages(sim)  # the twins really are twins
-    through_http = asyncio.run(over_http(web, conversation))
+    through_http = asyncio.run(over_http(fastapi_routes(web), as_requests(conversation)))
     through_direct = asyncio.run(direct(sim, conversation))
-    statuses = [status for status, _ in through_http]
+    statuses = [status for status, _, _ in through_http]
     assert statuses == [200, 200, 200, 200, 200, 200, 404, 200, 409, 400, 413, 400, 403]
-    assert through_direct == through_http
-    for counter in ("bytes_in", "bytes_out", "invalid_messages"):
-        assert (
-            getattr(web.node.metrics, counter)._value.get()
-            == getattr(sim.node.metrics, counter)._value.get()
-        ), counter
+    assert through_direct == [(status, body) for status, _, body in through_http]
+    assert counters(sim) == counters(web)
     web.store.close()
     sim.store.close()
+
+
+def test_the_peer_door_answers_every_request_as_the_fastapi_routes(tmp_path):
+    """The node's own app (`PeerDoor` in front) against the same app without it: the same
+    status, headers and bytes for every request, and the same bytes and invalid messages
+    counted."""
+    routes, door = twin(tmp_path, "routes"), twin(tmp_path, "door")
+    conversation = messages(routes)
+    assert conversation == messages(door)
+    sent = as_requests(conversation) + HOSTILE
+    expected = asyncio.run(over_http(fastapi_routes(routes), sent))
+    answers = asyncio.run(over_http(door.http, sent))
+    statuses = [status for status, _, _ in expected[len(conversation) :]]
+    assert statuses[:9] == [400, 413, 413, 200, 400, 400, 400, 200, 200]  # framing, bodies
+    assert statuses[9:13] == [405, 405, 404, 307]  # methods and paths FastAPI answers both ways
+    assert statuses[13:] == [403, 200, 403, 413]  # the first caller counts; size before ban
+    assert answers == expected
+    assert counters(door) == counters(routes)
+    assert counters(door)["invalid_messages"] >= 5
+    routes.store.close()
+    door.store.close()
 
 
 def test_only_peer_protocol_routes_take_the_direct_door(tmp_path):
