@@ -19,7 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import h11
+
 MAX_REQUEST = 4 * 1024 * 1024
+MAX_HEAD = 64 * 1024
+READ_CHUNK = 64 * 1024
 REQUEST_TIMEOUT = 5.0
 
 Reply = Callable[[str, str, bytes], tuple[int, bytes]]
@@ -59,30 +63,51 @@ async def _hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
 
 
 class _HttpDoor:
-    """One HTTP/1.1 request per connection; anything odd is hung up on."""
+    """One HTTP/1.1 request per connection, parsed by h11 (as the peer client is, D17); anything
+    odd (bad framing, a body over MAX_REQUEST, a slow sender) is hung up on."""
 
     def __init__(self, reply: Reply) -> None:
         self.reply = reply
 
     async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
-            lines = head.decode("latin-1").split("\r\n")
-            method, path, _ = lines[0].split(" ", 2)
-            length = 0
-            for line in lines[1:]:
-                name, _, value = line.partition(":")
-                if name.strip().lower() == "content-length":
-                    length = min(int(value), MAX_REQUEST)
-            raw = await asyncio.wait_for(reader.readexactly(length), REQUEST_TIMEOUT)
-            status, data = self.reply(method, path, raw)
+            request, body = await asyncio.wait_for(_read_request(http, reader), REQUEST_TIMEOUT)
+            status, data = self.reply(request.method.decode(), request.target.decode(), body)
+            head = [("content-type", "application/json"), ("content-length", str(len(data)))]
             writer.write(
-                f"HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n"
-                f"content-length: {len(data)}\r\nconnection: close\r\n\r\n".encode()
-                + data
+                http.send(
+                    h11.Response(status_code=status, headers=[*head, ("connection", "close")])
+                )
+                + (http.send(h11.Data(data=data)) or b"")
+                + (http.send(h11.EndOfMessage()) or b"")
             )
             await writer.drain()
-        except (OSError, ValueError, TimeoutError, EOFError, asyncio.LimitOverrunError):
+        except (OSError, ValueError, TimeoutError, EOFError, h11.ProtocolError):
             pass
         finally:
             await _hang_up(reader, writer)
+
+
+async def _read_request(
+    http: h11.Connection, reader: asyncio.StreamReader
+) -> tuple[h11.Request, bytes]:
+    request: h11.Request | None = None
+    body = bytearray()
+    while True:
+        event = http.next_event()
+        if event is h11.NEED_DATA:
+            chunk = await reader.read(READ_CHUNK)
+            if not chunk:
+                raise EOFError("the peer hung up mid-request")
+            http.receive_data(chunk)
+        elif isinstance(event, h11.Request):
+            request = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+            if len(body) > MAX_REQUEST:
+                raise ValueError("request body over MAX_REQUEST")
+        elif isinstance(event, h11.EndOfMessage) and request is not None:
+            return request, bytes(body)
+        else:
+            raise ValueError(f"unexpected {event!r}")
