@@ -40,6 +40,7 @@ from .store import Store
 log = logging.getLogger("reference_node")
 
 PERSONA_STATE_FILE = "persona-state.json"
+ANCHORS_FILE = "anchors.json"
 """A persona's private state (withheld blocks) beside the chain database, so a restart keeps it."""
 
 
@@ -175,12 +176,33 @@ class Node:
         return None if location is None else location[1]
 
     def keep_private(self, state: dict[str, Any]) -> None:
-        """Persist a persona's private state, replacing the last one whole (a crash leaves the
-        old file or the new one, never half of either)."""
-        path = self.config.data_dir / PERSONA_STATE_FILE
+        """Persist a persona's private state, replacing the last one whole."""
+        self._write_whole(PERSONA_STATE_FILE, {"persona": self.persona.name, **state})
+
+    def keep_anchors(self, addresses: list[str]) -> None:
+        """Persist the addresses of the peers we dialled, to dial first after a restart."""
+        self._write_whole(ANCHORS_FILE, {"anchors": addresses})
+
+    def anchors(self) -> list[str]:
+        """The addresses `keep_anchors` last saved; none when there are none usable."""
+        path = self.config.data_dir / ANCHORS_FILE
+        try:
+            saved = json.loads(path.read_text()).get("anchors")
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError, AttributeError) as exc:
+            log.warning("ignoring unreadable %s: %s", path, exc)
+            return []
+        valid = isinstance(saved, list) and all(isinstance(a, str) and ":" in a for a in saved)
+        return list(saved) if valid else []
+
+    def _write_whole(self, name: str, state: dict[str, Any]) -> None:
+        """Write a JSON file in the data directory whole: a crash leaves the old file or the new
+        one, never half of either."""
+        path = self.config.data_dir / name
         partial = path.with_suffix(".partial")
         with partial.open("w") as file:
-            json.dump({"persona": self.persona.name, **state}, file)
+            json.dump(state, file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(partial, path)

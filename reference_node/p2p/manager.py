@@ -53,6 +53,7 @@ TX_BATCH_INTERVAL = 0.5
 MAX_TX_BATCH = 500
 MAX_TX_QUEUE = 5000
 MEMPOOL_SYNC_INTERVAL = 3.0
+MAX_ANCHORS = 2  # as Bitcoin Core: the last outbound peers we chose, kept across a restart
 MAX_TX_INV = 1000
 
 
@@ -73,6 +74,10 @@ class PeerManager(Relay):
         for address in (*config.peers, *config.bootstrap):
             self.table.learn(address, seed=True)
         self.seeds = frozenset((*config.peers, *config.bootstrap))
+        self.anchors = tuple(node.anchors()) if config.eclipse_defence else ()
+        for address in self.anchors:
+            self.table.learn(address)
+        self._dialled: list[str] = list(self.anchors)  # learned addresses we dialled, newest first
         self._dialing: set[str] = set()
         self.tasks = Tasks()
         self.signatures = SignatureChecker(node.verified, config.verify_workers)
@@ -199,6 +204,8 @@ class PeerManager(Relay):
                 return
             log.info("peer %s connected (outbound via %s)", peer.node_id, dial)
         peer = self.table.connected(peer, via=address)
+        if fresh and not seed:
+            self._remember_anchor(address)
         self._on_connected(peer)
         try:
             addrs = await self.client.call(peer.dial, "/p2p/addr", timeout=HANDSHAKE_TIMEOUT)
@@ -225,7 +232,7 @@ class PeerManager(Relay):
     def _dial_due(self) -> None:
         now = self.monotonic()
         due = [a for a in self.table.due(now) if a.address not in self._dialing]
-        due.sort(key=lambda a: (not a.seed, a.next_try))
+        due.sort(key=lambda a: (not self._reserved(a.address), not a.seed, a.next_try))
         room = min(TARGET_PEERS, self.node.config.max_peers) - len(self.table.peers)
         room -= sum(1 for a in self._dialing if not self._reserved(a))
         for known in due:
@@ -241,8 +248,19 @@ class PeerManager(Relay):
         """Does this address keep a slot of its own? The eclipse defence: addresses we chose
         ourselves (--peers/--bootstrap) are dialled and accepted whatever fills the other slots,
         so identities flooding us can never take all of them (Bitcoin Core keeps outbound slots
-        for the same reason). Off, a node full of attacker peers refuses its own neighbours."""
-        return self.node.config.eclipse_defence and address in self.seeds
+        for the same reason), and so are our anchors: the last learned addresses we dialled
+        before a restart, which an attacker flooding us while we were down cannot take over
+        (Bitcoin Core's anchors.dat). Off, a node full of attacker peers refuses its own
+        neighbours."""
+        return self.node.config.eclipse_defence and (
+            address in self.seeds or address in self.anchors
+        )
+
+    def _remember_anchor(self, address: str) -> None:
+        if not self.node.config.eclipse_defence or self._dialled[:1] == [address]:
+            return
+        self._dialled = [address, *(a for a in self._dialled if a != address)][:MAX_ANCHORS]
+        self.node.keep_anchors(self._dialled)
 
     def _peers_changed(self) -> None:
         self.node.metrics.peers.set(len(self.table.peers))

@@ -4,6 +4,7 @@ that node's ASGI app, so two `NodeApp`s talk through the real HTTP handlers with
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -23,10 +24,17 @@ class Network(httpx.AsyncBaseTransport):
         )
 
 
-def node(tmp_path: Path, name: str, port: int, network: Network) -> NodeApp:
-    """A node named `name` at `name`'s port, reachable on `network` and sending through it."""
+def node(tmp_path: Path, name: str, port: int, network: Network, **settings: Any) -> NodeApp:
+    """A node named `name` at `name`'s port, reachable on `network` and sending through it;
+    `settings` are further NodeConfig fields. Built again on the same `tmp_path`, it is the same
+    node restarted (its data directory is kept)."""
     config = NodeConfig(
-        port=port, data_dir=tmp_path / name, node_id=name, difficulty=4, genesis_accounts=4
+        port=port,
+        data_dir=tmp_path / name,
+        node_id=name,
+        difficulty=4,
+        genesis_accounts=4,
+        **settings,
     )
     app = NodeApp(config, transport=network)
     network.apps[config.address] = httpx.ASGITransport(app=app.http)
