@@ -99,23 +99,19 @@ class LinkLayer:
 
     async def carry(self, src: str, request: httpx.Request) -> httpx.Response:
         """`request` from node `src` across its link to the node it names (see module docstring)."""
-        dst = self._target(request.url.host, request)
         body = await request.aread()
         message = Message(request.method, request.url.raw_path, request.headers.raw, body)
         timeout = request.extensions.get("timeout", {}).get("read")
-        door = self.doors.get(request.url.host)
-        status, headers, content = await self._cross(src, dst, message, timeout, request, door)
+        status, headers, content = await self._cross(
+            src, request.url.host, message, timeout, request
+        )
         return httpx.Response(status, headers=headers, content=content, request=request)
 
     async def exchange(
         self, src: str, dial: str, message: Message, timeout: float
     ) -> tuple[int, bytes]:
         """The same crossing for a message given as bytes (`PeerClient`'s direct path)."""
-        host = dial.rsplit(":", 1)[0]
-        door = self.doors.get(host)
-        status, _, content = await self._cross(
-            src, self._target(host, None), message, timeout, None, door
-        )
+        status, _, content = await self._cross(src, dial.rsplit(":", 1)[0], message, timeout, None)
         return status, content
 
     def answer(self, request: httpx.Request) -> httpx.Response:
@@ -138,12 +134,13 @@ class LinkLayer:
     async def _cross(
         self,
         src: str,
-        dst: str,
+        host: str,
         message: Message,
         timeout: float | None,
         request: httpx.Request | None,
-        door: Responder | None = None,
     ) -> Answer:
+        """`message` to `host` (a node, or a door of one) across the link from `src`."""
+        dst, door = self._target(host, request), self.doors.get(host)
         link = self.link(src, dst)
         if not link.enabled or dst not in self.world.apps:
             raise httpx.ConnectError(f"{src}->{dst}: connection refused", request=request)
@@ -167,7 +164,7 @@ class LinkLayer:
         message: Message,
         timeout: float | None,
         request: httpx.Request | None,
-        door: Responder | None = None,
+        door: Responder | None,
     ) -> Answer:
         work = serve(self.world, dst, message, client=src) if door is None else door(message)
         handler = self.world.loop.create_task(work, context=self.world.context(dst))
