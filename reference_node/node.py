@@ -40,8 +40,9 @@ from .store import Store
 log = logging.getLogger("reference_node")
 
 PERSONA_STATE_FILE = "persona-state.json"
-ANCHORS_FILE = "anchors.json"
 """A persona's private state (withheld blocks) beside the chain database, so a restart keeps it."""
+ANCHORS_FILE = "anchors.json"
+"""The last learned peers this node dialled, dialled first after a restart (the eclipse defence)."""
 
 
 @dataclass(frozen=True)
