@@ -352,7 +352,6 @@ class Node:
                 source=source,
                 miner=block.header.miner,
                 parent=block.header.prev,
-                txids=[tx.txid for tx in block.txs],
             )
             if source == "mined":
                 self.metrics.blocks_mined.inc()

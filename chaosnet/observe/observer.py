@@ -73,8 +73,9 @@ class Observer:
     ) -> None:
         """`parallel=False` polls nodes one after another in the caller's thread (a simulated
         run, whose nodes answer in the world's one thread and must be asked in one order).
-        `block_txids` journals each seen block's txids: a double spend's payment may sit in an
-        honest chain for a millisecond, between samples, and only the block events show it."""
+        `block_txids` asks for each seen block's txids (`/events?txids=1`) and journals them: a
+        double spend's payment may sit in an honest chain for a millisecond, between samples,
+        and only the block events show it."""
         self.backend = backend
         self.journal = journal
         self.targets = targets
@@ -204,9 +205,10 @@ class Observer:
         """The node's events from `cursor` on. A node numbers its events from 1 each time it
         starts, so an answer whose `next` is behind the cursor means it restarted: read its new
         log from the start, or the blocks it synced while coming back would be missed."""
-        answer: dict[str, Any] = self._read_json(f"{base}/events?since={cursor}")
+        extra = "&txids=1" if self.block_txids else ""
+        answer: dict[str, Any] = self._read_json(f"{base}/events?since={cursor}{extra}")
         if int(answer.get("next", cursor)) < cursor:
-            answer = self._read_json(f"{base}/events?since=0")
+            answer = self._read_json(f"{base}/events?since=0{extra}")
         return answer
 
     def _attack_evidence(self, name: str, base: str, status: dict[str, Any]) -> dict[str, Any]:

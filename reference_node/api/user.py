@@ -47,25 +47,46 @@ class PolledReads:
     def status(self) -> dict[str, Any]:
         return self.node.status(self.peers.describe_peers())
 
-    def events(self, since: int, limit: int) -> dict[str, Any]:
-        return self.node.events.page(since, limit)
+    def events(self, since: int, limit: int, txids: bool = False) -> dict[str, Any]:
+        """A page of the event ring; with `txids`, each block event also lists its block's
+        txids, read from the store now rather than kept in the ring (a 10,000-block sync of full
+        blocks would hold a million txids in memory for a reader that rarely wants them)."""
+        page = self.node.events.page(since, limit)
+        if txids:
+            page["events"] = [self._with_txids(event) for event in page["events"]]
+        return page
+
+    def _with_txids(self, event: dict[str, Any]) -> dict[str, Any]:
+        if event["kind"] != "block":
+            return event
+        block = self.node.block_body(event["hash"])
+        if block is None:  # pruned: the reader falls back to asking /tx
+            return event
+        return {**event, "txids": [tx.txid for tx in block.txs]}
 
     def answer(self, path: str, query: bytes) -> Answer | None:
         """What the HTTP app answers to `GET path?query`, or None for anything but these three
         reads with plain arguments (the HTTP app answers those, and every refusal)."""
         if path == "/status" and not query:
             status, headers, content = 200, JSON_HEADERS, render(self.status())
-        elif path == "/events" and query.startswith(b"since=") and query[6:].isdigit():
-            since = int(query[6:])
-            if since > MAX_U63:
-                return None
-            status, headers, content = 200, JSON_HEADERS, render(self.events(since, MAX_PAGE))
+        elif path == "/events" and (read := events_query(query)) is not None:
+            status, headers, content = 200, JSON_HEADERS, render(self.events(*read))
         elif path == "/metrics" and (names := metric_names(query)) is not None:
             status, headers, content = 200, PLAIN_HEADERS, self.node.metrics.render(names)
         else:
             return None
         self.node.metrics.bytes_out.inc(len(content))
         return status, headers, content
+
+
+def events_query(query: bytes) -> tuple[int, int, bool] | None:
+    """`since=N` with an optional `&txids=1`, as the runner sends them; None for anything else
+    (the HTTP app parses and refuses the rest)."""
+    since, _, rest = query.partition(b"&")
+    if not since.startswith(b"since=") or not since[6:].isdigit() or rest not in (b"", b"txids=1"):
+        return None
+    value = int(since[6:])
+    return None if value > MAX_U63 else (value, MAX_PAGE, bool(rest))
 
 
 def metric_names(query: bytes) -> list[str] | None:
@@ -119,9 +140,11 @@ def user_router(node: Node, peers: PeerManager, reads: PolledReads) -> APIRouter
 
     @router.get("/events")
     async def events(
-        since: int = Query(0, ge=0, le=MAX_U63), limit: int = Query(MAX_PAGE, ge=1, le=MAX_PAGE)
+        since: int = Query(0, ge=0, le=MAX_U63),
+        limit: int = Query(MAX_PAGE, ge=1, le=MAX_PAGE),
+        txids: bool = Query(False, description="block events also list their block's txids"),
     ) -> dict[str, Any]:
-        return reads.events(since, limit)
+        return reads.events(since, limit, txids)
 
     @router.post("/tx", status_code=202, openapi_extra=schemas.body(schemas.TX))
     async def submit_tx(request: Request) -> dict[str, str]:

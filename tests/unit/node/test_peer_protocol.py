@@ -203,7 +203,13 @@ def test_the_polled_reads_answer_through_both_doors_alike(tmp_path):
     """`/status`, `/events` and `/metrics` (the runner's polls) as the HTTP app answers them,
     headers included; anything else is left to the HTTP app."""
     web, sim = twin(tmp_path, "web"), twin(tmp_path, "sim")
-    reads = [("/status", b""), ("/events", b"since=0"), ("/events", b"since=1"), ("/metrics", b"")]
+    chain = web.node.chain
+    paid = make_transfer(account_key(0), account_address(1), 5, 1, 0)
+    block = solve(build_block(chain, chain.tip, (paid,), "aa" * 32, web.node.now_ms()))
+    for node in (web, sim):
+        node.node.receive_block(block, "p1")
+    reads = [("/status", b""), ("/events", b"since=0"), ("/events", b"since=0&txids=1")]
+    reads += [("/events", b"since=1"), ("/metrics", b"")]
     reads += [
         ("/metrics", b"name%5B%5D=chaosnet_invalid_messages_total"),
         ("/metrics", b"name[]=chaosnet_height&name[]=chaosnet_peers&name[]=no_such_metric"),
@@ -226,10 +232,14 @@ def test_the_polled_reads_answer_through_both_doors_alike(tmp_path):
         status, headers, content = answer
         direct.append((status, dict(headers)[b"content-type"], content))
     assert comparable(direct) == comparable(asyncio.run(over_http()))
+    plain, listed = (json.loads(direct[i][2])["events"][0] for i in (1, 2))
+    assert "txids" not in plain, "the ring keeps no txids"
+    assert listed["txids"] == [tx.txid for tx in block.txs] and paid.txid in listed["txids"]
     only = sim.reads.answer("/metrics", b"name[]=chaosnet_invalid_messages_total")
     assert only is not None and only[2].count(b"\n# HELP") == 0, "one series, not all of them"
     odd = [("/metrics", b"name=chaosnet_height"), ("/tx", b"")]
-    for path, query in [("/events", b"since=-1"), ("/events", b"since=0&limit=2"), *odd]:
+    refused = [b"since=-1", b"since=0&limit=2", b"since=0&txids=true", b"txids=1&since=0"]
+    for path, query in [*(("/events", q) for q in refused), *odd]:
         assert sim.reads.answer(path, query) is None
     web.store.close()
     sim.store.close()
