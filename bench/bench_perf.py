@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_perf.py [--runs 3]      # BENCH_QUICK=1: 1 run, smaller sizes
 
-  * fresh sync of 10,000 blocks from 4 peers on 127.0.0.1 (seconds; target < 30);
+  * fresh sync of 10,000 blocks from 4 peers on 127.0.0.1 (seconds; target < 30), and over
+    100 ms links through Toxiproxy (target < 60);
   * RSS of a node holding 1,000 / 10,000 blocks and a 5,000-tx mempool (MiB; target < 100 at 10k);
   * fresh sync of blocks with 100 txs each, signatures checked on the event loop vs in worker
     processes (`--verify-workers 0` vs the default);
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -43,6 +45,9 @@ from typing import Any
 import httpx
 import psutil
 
+from chaosnet.backends.toxiproxy_server import ToxiproxyServer
+from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient
+from chaosnet.specs import LinkFault
 from reference_node.core.chain import ChainState
 from reference_node.core.keys import account_address, account_key
 from reference_node.core.mining import build_block, solve
@@ -162,16 +167,36 @@ def wait_for(predicate: Callable[[], Any], timeout: float) -> float:
     raise RuntimeError(f"not done within {timeout} s")
 
 
-def fresh_sync(chain_dir: Path, work: Path, peers: int, *flags: str) -> tuple[float, float]:
-    """Seconds for an empty node to download `chain_dir` from `peers` copies, and its RSS then."""
-    with nodes() as start:
+def fresh_sync(
+    chain_dir: Path, work: Path, peers: int, *flags: str, latency_ms: float = 0
+) -> tuple[float, float]:
+    """Seconds for an empty node to download `chain_dir` from `peers` copies, and its RSS then.
+    With `latency_ms`, the empty node reaches each source through a Toxiproxy proxy that delays
+    what it sends (a request, as on a scenario's links: docs/architecture.md), and its dial map
+    sends it there for any address it learns too."""
+    with nodes() as start, contextlib.ExitStack() as cleanup:
         sources = []
         for i in range(peers):
             shutil.copytree(chain_dir, work / f"source{i}")
             sources.append(start(f"source{i}", work / f"source{i}"))
         height = sources[0].status()["height"]
-        peer_list = ",".join(s.address for s in sources)
-        fresh = start("fresh", work / "fresh", "--peers", peer_list, *flags)
+        dials = {s.address: s.address for s in sources}
+        if latency_ms:
+            server = ToxiproxyServer.start()
+            cleanup.callback(server.stop)
+            with ToxiproxyClient(server.api_url) as client:
+                specs = [ProxySpec(f"to-{s.address}", f"127.0.0.1:{free_port()}", s.address)
+                         for s in sources]  # fmt: skip
+                client.populate(specs)
+                for spec in specs:
+                    client.set_fault(spec.name, LinkFault(latency_ms=latency_ms))
+            dials = {spec.upstream: spec.listen for spec in specs}
+        (work / "dial-map.json").write_text(json.dumps(dials))
+        peer_list = ",".join(dials.values())
+        fresh = start(
+            "fresh", work / "fresh", "--peers", peer_list,
+            "--dial-map", str(work / "dial-map.json"), *flags,
+        )  # fmt: skip
         seconds = wait_for(lambda: fresh.status()["height"] >= height, 600)
         return seconds, fresh.rss_mib()
 
@@ -332,6 +357,9 @@ def run_once(run: int, quick: bool, chains: dict[str, Path], work: Path) -> dict
     sync_blocks = "sync" if not quick else "sync_quick"
     figures["sync_4_peers_s"], figures["sync_4_peers_rss_mib"] = fresh_sync(
         chains[sync_blocks], work / "sync", 4
+    )
+    figures["sync_4_peers_100ms_s"], _ = fresh_sync(
+        chains[sync_blocks], work / "sync-100ms", 4, latency_ms=100
     )
     figures["rss_1k_blocks_5k_mempool_mib"], _ = rss_with_mempool(chains["1k"], work / "rss1k")
     figures["rss_10k_blocks_5k_mempool_mib"], figures["signature_workers_uss_mib"] = (
