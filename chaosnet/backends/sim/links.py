@@ -141,6 +141,8 @@ class LinkLayer:
     ) -> Answer:
         """`message` to `host` (a node, or a door of one) across the link from `src`."""
         dst, door = self._target(host, request), self.doors.get(host)
+        if dst == src:  # its own address (a persona's identity): the loopback, no link
+            return await self._handle(dst, src, message, timeout, request, door)
         link = self.link(src, dst)
         if not link.enabled or dst not in self.world.apps:
             raise httpx.ConnectError(f"{src}->{dst}: connection refused", request=request)

@@ -23,15 +23,15 @@ def sim(tmp_path: Path) -> Iterator[SimBackend]:
     backend.teardown()
 
 
-def ask(sim: SimBackend, timeout: float = 5.0) -> tuple[str, float]:
-    """n1 asks n2's /health across their link: the outcome and the virtual seconds it took."""
+def ask(sim: SimBackend, timeout: float = 5.0, dst: str = "n2") -> tuple[str, float]:
+    """n1 asks `dst`'s /health across their link: the outcome and the virtual seconds it took."""
     world = sim.world
     transport = NodeTransport(sim._need_layer(), "n1")
 
     async def once() -> str:
         async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
             try:
-                answer = await client.get(f"{sim.endpoint('n2').url}/health")
+                answer = await client.get(f"{sim.endpoint(dst).url}/health")
             except httpx.HTTPError as exc:
                 return type(exc).__name__
             return str(answer.status_code)
@@ -44,6 +44,14 @@ def ask(sim: SimBackend, timeout: float = 5.0) -> tuple[str, float]:
 def test_latency_delays_the_request_once(sim: SimBackend) -> None:
     sim.set_link("n1", "n2", LinkFault(latency_ms=250))
     assert ask(sim) == ("200", 0.25)
+
+
+def test_a_node_reaches_its_own_address_over_loopback_not_a_link(sim: SimBackend) -> None:
+    """A persona dials its own identities' addresses as it learns them; over TCP that is the
+    loopback, so no link's latency or cut applies (there was no n1->n1 link: a harness error)."""
+    sim.set_link("n1", "n2", LinkFault(latency_ms=250))
+    sim.set_link_enabled("n1", "n2", False)
+    assert ask(sim, dst="n1") == ("200", 0)
 
 
 def test_a_cut_link_and_a_crashed_node_refuse_the_connection(sim: SimBackend) -> None:
