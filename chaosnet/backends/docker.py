@@ -18,7 +18,9 @@ ones, docs/performance.md). Containers go directly under the root cgroup instead
 what one local process weighs. (The systemd driver puts them in a slice; left as it is.)
 
 Networks get explicit /29 subnets from `CHAOSNET_DOCKER_POOL` (default 10.213.0.0/16): Docker's
-default address pools hold only about 30 networks, fewer than the nodes of a large run.
+default address pools hold only about 30 networks, fewer than the nodes of a large run. In each,
+Toxiproxy is .2 and the node .3; the node has `toxiproxy` in its /etc/hosts and Toxiproxy dials
+the node's address, so no message (one connection each) waits on Docker's DNS inside dockerd.
 
     labels      chaosnet=1, chaosnet.run=RUN_ID on every container, network and volume
     names       chaosnet-RUN-NAME (container, volume), chaosnet-RUN-net-NAME (network)
@@ -51,7 +53,7 @@ from chaosnet.backends.health import expect_answers, expect_silent
 from chaosnet.backends.images import NODE_IMAGE, TOXIPROXY_IMAGE, engine, ensure_images
 from chaosnet.backends.links import LinkedNodes, Links, check_topology
 from chaosnet.errors import BackendError, HarnessFault
-from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient, wait_until_answers
+from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient, server_env, wait_until_answers
 from chaosnet.specs import ChainSpec, Endpoint, NodeSpec, NodeStats
 from docker import DockerClient
 
@@ -70,6 +72,15 @@ class _Node:
     spec: NodeSpec
     api_slot: int
     container: Any
+
+
+class _Addresses:
+    """A node's /29 network: .1 is Docker's gateway, Toxiproxy takes .2 and the node .3."""
+
+    def __init__(self, subnet: ipaddress.IPv4Network) -> None:
+        self.subnet = subnet
+        self.toxiproxy = str(subnet.network_address + 2)
+        self.node = str(subnet.network_address + 3)
 
 
 class DockerBackend(LinkedNodes[_Node]):
@@ -128,6 +139,7 @@ class DockerBackend(LinkedNodes[_Node]):
             TOXIPROXY_IMAGE,
             name=f"chaosnet-{self._run_id}-toxiproxy",
             labels=self._labels(),
+            environment=server_env(),
             network=bridge.name,
             ports=ports,
             cgroup_parent=self._cgroup_parent,
@@ -144,6 +156,8 @@ class DockerBackend(LinkedNodes[_Node]):
         self._api_urls = {i: host_url(API_PROXY_BASE + i) for i in range(len(nodes))}
         self._client = ToxiproxyClient(host_url(API_PORT), timeout=self.toxiproxy_timeout)
         wait_until_answers(self._client, 20)
+        subnets = {spec.name: _Addresses(next(self._subnets)) for spec in nodes}
+        upstreams = {name: f"{a.node}:{NODE_PORT}" for name, a in subnets.items()}
         links = Links(
             self._client,
             {spec.name: f"{spec.name}:{NODE_PORT}" for spec in nodes},
@@ -151,29 +165,29 @@ class DockerBackend(LinkedNodes[_Node]):
             listen_host="0.0.0.0",
             dial_host="toxiproxy",
             probe_host=settings["Networks"][bridge.name]["IPAddress"],
+            upstreams=upstreams,
         )
         self._links = links
         for slot, spec in enumerate(nodes):
-            self._create_node(spec, slot, links)
+            self._create_node(spec, slot, links, subnets[spec.name])
         links.create(
             [
-                ProxySpec(
-                    f"api:{name}", f"0.0.0.0:{API_PROXY_BASE + n.api_slot}", f"{name}:{NODE_PORT}"
-                )
+                ProxySpec(f"api:{name}", f"0.0.0.0:{API_PROXY_BASE + n.api_slot}", upstreams[name])
                 for name, n in self._nodes.items()
             ]
         )
 
-    def _create_node(self, spec: NodeSpec, slot: int, links: Links) -> None:
-        """The node's own internal network (shared with Toxiproxy only), volume and container."""
+    def _create_node(self, spec: NodeSpec, slot: int, links: Links, at: _Addresses) -> None:
+        """The node's own internal network (shared with Toxiproxy only), volume and container,
+        each end at a fixed address: the node finds Toxiproxy in its /etc/hosts and Toxiproxy
+        dials the node's address, so no connection waits on Docker's DNS (which runs inside
+        dockerd, busy on the same cores, and peers open a connection per message)."""
         engine, labels = self._need_docker(), self._labels()
-        assert self._subnets is not None
-        subnet = next(self._subnets)
-        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=str(subnet))])
+        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=str(at.subnet))])
         network = engine.networks.create(
             f"chaosnet-{self._run_id}-net-{spec.name}", internal=True, labels=labels, ipam=ipam
         )
-        network.connect(self._toxiproxy, aliases=["toxiproxy"])
+        network.connect(self._toxiproxy, aliases=["toxiproxy"], ipv4_address=at.toxiproxy)
         volume = engine.volumes.create(f"chaosnet-{self._run_id}-{spec.name}", labels=labels)
         args = node_args(
             spec,
@@ -192,6 +206,10 @@ class DockerBackend(LinkedNodes[_Node]):
             hostname=spec.name,
             labels=labels,
             network=network.name,
+            networking_config={
+                network.name: engine.api.create_endpoint_config(ipv4_address=at.node)
+            },
+            extra_hosts={"toxiproxy": at.toxiproxy},
             volumes={volume.name: {"bind": "/data", "mode": "rw"}},
             cgroup_parent=self._cgroup_parent,
         )

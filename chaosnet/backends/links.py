@@ -47,7 +47,9 @@ class Links:
     its proxies' upstream), each a proxy listening on its own port of one Toxiproxy.
 
     `listen_host` is where proxies listen inside Toxiproxy, `dial_host` how nodes reach them,
-    `probe_host` how this process reaches them to check a cut or a restored link.
+    `probe_host` how this process reaches them to check a cut or a restored link. `upstreams`
+    (node → address) replaces a node's advertised address as its proxies' upstream, where
+    Toxiproxy should not resolve the advertised name for every connection it carries.
     """
 
     def __init__(
@@ -59,9 +61,11 @@ class Links:
         listen_host: str,
         dial_host: str,
         probe_host: str,
+        upstreams: dict[str, str] | None = None,
     ) -> None:
         self.client = client
         self.addresses = dict(addresses)
+        self.upstreams = {**self.addresses, **(upstreams or {})}
         self.listen_host, self.dial_host, self.probe_host = listen_host, dial_host, probe_host
         pairs = [(a, b) for a in self.addresses for b in self.addresses if a != b]
         self.ports: dict[Pair, int] = dict(zip(pairs, ports, strict=False))
@@ -71,7 +75,7 @@ class Links:
     def create(self, extra: Sequence[ProxySpec] = ()) -> None:
         """Create every link's proxy (and `extra` ones) in a few bulk calls."""
         specs = [
-            ProxySpec(link_name(a, b), f"{self.listen_host}:{port}", self.addresses[b])
+            ProxySpec(link_name(a, b), f"{self.listen_host}:{port}", self.upstreams[b])
             for (a, b), port in self.ports.items()
         ]
         specs += extra

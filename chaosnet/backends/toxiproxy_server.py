@@ -13,7 +13,7 @@ from chaosnet import tools
 from chaosnet.backends.children import spawn
 from chaosnet.backends.ports import free_ports
 from chaosnet.errors import BackendError, HarnessFault
-from chaosnet.faults.toxiproxy import ToxiproxyClient, wait_until_answers
+from chaosnet.faults.toxiproxy import ToxiproxyClient, server_env, wait_until_answers
 
 
 class ToxiproxyServer:
@@ -57,7 +57,7 @@ class ToxiproxyServer:
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
-                    env={**os.environ, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "warn")},
+                    env={**os.environ, **server_env()},
                 )
             finally:
                 if log_path:

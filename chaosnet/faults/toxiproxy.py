@@ -8,12 +8,14 @@ becomes `HarnessFault` (the harness failed, not the system under test). See docs
     ToxiproxyClient(api_url)        one server; proxies, toxics, enable/disable, metrics
     toxics_for(LinkFault)           the toxics that make a link look like the fault (pure)
     parse_proxy_bytes(text)         bytes per proxy from `-proxy-metrics` Prometheus text
+    server_env()                    the environment every backend starts a server with
 
 The toxiproxy-server process of the local backend is `chaosnet.backends.toxiproxy_server`.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,6 +29,14 @@ from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.specs import LinkFault
 
 DEFAULT_TIMEOUT = 5.0
+
+
+def server_env() -> dict[str, str]:
+    """Toxiproxy logs several lines for every connection below `warn`, and peers open one per
+    message: a 20-node docker run at the image's default level wrote 69,000 lines through the
+    engine's log driver, and dockerd's share of two cores delayed blocks (docs/performance.md).
+    `LOG_LEVEL` in chaosnet's own environment overrides it, for debugging."""
+    return {"LOG_LEVEL": os.environ.get("LOG_LEVEL", "warn")}
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,18 @@ def test_nodes_reach_each_other_only_through_toxiproxy(backend: DockerBackend) -
     assert len(lines) == 3 and all(line.startswith("blocked") for line in lines), lines
 
 
+def test_no_message_waits_on_dockers_dns(backend: DockerBackend) -> None:
+    """Nodes find Toxiproxy in /etc/hosts and Toxiproxy dials nodes by address: peers open a
+    connection per message, and Docker's DNS answers from inside dockerd, on the same cores."""
+    backend.start_nodes(["n1"])
+    hosts = _exec(backend, "n1", "print(open('/etc/hosts').read())").splitlines()
+    assert any(line.split()[1:] == ["toxiproxy"] for line in hosts if line.strip()), hosts
+    assert backend._links is not None
+    upstreams = [proxy.upstream for proxy in backend._links.client.proxies().values()]
+    hosts_dialled = {upstream.rpartition(":")[0] for upstream in upstreams}
+    assert upstreams and all(h.replace(".", "").isdigit() for h in hosts_dialled), upstreams
+
+
 def test_partition_via_toxiproxy_cuts_links(backend: DockerBackend) -> None:
     backend.start_nodes(["n1", "n2", "n3"])
     for other in ("n2", "n3"):
