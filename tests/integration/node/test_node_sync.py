@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psutil
 import pytest
 
 pytestmark = pytest.mark.timeout(180)
@@ -61,3 +62,13 @@ def test_acknowledged_transaction_survives_sigkill(spawn, wait):
     found = node.get(f"/tx/{tx.txid}").json()
     assert found["tx"] == tx.to_json() and found["confirmations"] == 0
     assert node.status()["mempool_size"] == 1
+
+
+def test_signature_workers_die_with_a_killed_node(spawn):
+    """SIGKILL (a crash) skips the pool's shutdown: the workers must not live on as orphans."""
+    node = spawn("n1", "--verify-workers", "2")
+    workers = psutil.Process(node.proc.pid).children()
+    assert len(workers) == 2, workers
+    node.kill()
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, f"orphaned signature workers: {alive}"
