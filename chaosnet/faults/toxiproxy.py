@@ -34,8 +34,8 @@ DEFAULT_TIMEOUT = 5.0
 def server_env() -> dict[str, str]:
     """Toxiproxy logs several lines for every connection below `warn`, and peers open one per
     message: a 20-node docker run at the image's default level wrote 69,000 lines through the
-    engine's log driver, and dockerd's share of two cores delayed blocks (docs/performance.md).
-    `LOG_LEVEL` in chaosnet's own environment overrides it, for debugging."""
+    engine's log driver (it was not what delayed docker's blocks: docs/performance.md). Both
+    backends run it at one level; `LOG_LEVEL` in chaosnet's own environment overrides it."""
     return {"LOG_LEVEL": os.environ.get("LOG_LEVEL", "warn")}
 
 
