@@ -70,7 +70,12 @@ class PolledReads:
         if path == "/status" and not query:
             status, headers, content = 200, JSON_HEADERS, render(self.status())
         elif path == "/events" and (read := events_query(query)) is not None:
-            status, headers, content = 200, JSON_HEADERS, render(self.events(*read))
+            since, txids = read
+            status, headers, content = (
+                200,
+                JSON_HEADERS,
+                render(self.events(since, MAX_PAGE, txids)),
+            )
         elif path == "/metrics" and (names := metric_names(query)) is not None:
             status, headers, content = 200, PLAIN_HEADERS, self.node.metrics.render(names)
         else:
@@ -79,14 +84,14 @@ class PolledReads:
         return status, headers, content
 
 
-def events_query(query: bytes) -> tuple[int, int, bool] | None:
+def events_query(query: bytes) -> tuple[int, bool] | None:
     """`since=N` with an optional `&txids=1`, as the runner sends them; None for anything else
     (the HTTP app parses and refuses the rest)."""
     since, _, rest = query.partition(b"&")
     if not since.startswith(b"since=") or not since[6:].isdigit() or rest not in (b"", b"txids=1"):
         return None
     value = int(since[6:])
-    return None if value > MAX_U63 else (value, MAX_PAGE, bool(rest))
+    return None if value > MAX_U63 else (value, bool(rest))
 
 
 def metric_names(query: bytes) -> list[str] | None:
