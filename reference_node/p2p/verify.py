@@ -32,15 +32,14 @@ PARALLEL_MIN = 64
 """Fewer unchecked signatures than this are left to connecting: the round trip to the workers
 (pickling, two context switches) costs more than checking a few dozen on the loop."""
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
 Signed = tuple[str, bytes, bytes]
 """(sender address, signature, signed bytes)"""
 
 
 def _verify_all(items: Sequence[Signed]) -> list[bool]:
     return [keys.verify(sender, signature, message) for sender, signature, message in items]
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _ready() -> None:
