@@ -43,6 +43,9 @@ PERSONA_STATE_FILE = "persona-state.json"
 """A persona's private state (withheld blocks) beside the chain database, so a restart keeps it."""
 ANCHORS_FILE = "anchors.json"
 """The last learned peers this node dialled, dialled first after a restart (the eclipse defence)."""
+RECENTLY_CONFIRMED = 20_000
+"""Txids of the latest connected blocks kept in memory: a tx relayed or announced to us just after
+its block arrived is recognised without a store query (Bitcoin Core keeps such a filter too)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class Node:
         self.relay = Relay()
         self.max_reorg_depth = 0
         self._held: _HeldMempoolWrites | None = None
+        self._recently_confirmed: dict[str, None] = {}
         self.miner_address = address_of(miner_key(config.node_id))
         restored = self.store.load(self.chain)
         self._commit(self.chain.activate(), "peer", None)
@@ -226,7 +230,7 @@ class Node:
 
     def submit_tx(self, tx: Transaction, origin: str | None = None) -> str:
         """Admit a transaction (raises InvalidTx); persisted before this returns, then relayed."""
-        if tx.txid in self.mempool or self.store.tx_location(tx.txid) is not None:
+        if self.has_tx(tx.txid):
             return tx.txid
         try:
             removed = self.mempool.add(tx, self.chain.state)
@@ -242,6 +246,14 @@ class Node:
         self.store.mempool_changed([tx], [t.txid for t in removed])
         self.relay.tx(tx, origin)
         return tx.txid
+
+    def has_tx(self, txid: str) -> bool:
+        """In the mempool or in the active chain."""
+        return (
+            txid in self.mempool.txs
+            or txid in self._recently_confirmed
+            or self.store.tx_location(txid) is not None
+        )
 
     @contextmanager
     def admitting_together(self) -> Iterator[None]:
@@ -343,6 +355,7 @@ class Node:
         self._write_held()  # keep the store's mempool writes in the order they happened
         added, removed = self.mempool.apply_chain_update(update, self.chain.state)
         self.store.apply(update, self.chain, added, removed)
+        self._remember_confirmed(update)
         for block in update.new_bodies:
             entry = self.chain.entries[block.hash]
             self.events.emit(
@@ -360,6 +373,16 @@ class Node:
         if update.tip_changed:
             self._on_new_tip(update, origin, push)
         self._refresh_gauges()
+
+    def _remember_confirmed(self, update: ChainUpdate) -> None:
+        recent = self._recently_confirmed
+        if update.disconnected:
+            recent.clear()  # some of them left the active chain
+        for block in update.connected:
+            for tx in block.txs:
+                recent[tx.txid] = None
+        while len(recent) > RECENTLY_CONFIRMED:
+            del recent[next(iter(recent))]
 
     def _on_new_tip(self, update: ChainUpdate, origin: str | None, push: bool) -> None:
         tip = update.new_tip

@@ -212,7 +212,7 @@ class PeerProtocol:
         message = loads(body)
         answer: dict[str, Any] = {"unknown": self.peers.on_inv(field(message, "blocks"), caller)}
         if "txs" in message:
-            answer["want"] = self.peers.on_tx_inv(message["txs"], caller)
+            answer["want"], answer["pending"] = self.peers.on_tx_inv(message["txs"], caller)
         return answer
 
     async def getheaders(self, body: bytes, caller: str | None) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from .verify import SignatureChecker
 
 log = logging.getLogger("reference_node.p2p")
 
+RECENT_SENT_BLOCKS = 4
 Send = Callable[..., Awaitable[Any]]
 TakeBlock = Callable[[Block, str | None], None]
 
@@ -78,6 +79,8 @@ class CompactRelay:
         self.take_block = take_block
         self.tasks = tasks
         self.signatures = signatures
+        self.sent_blocks: dict[str, Block] = {}
+        """The last RECENT_SENT_BLOCKS blocks we pushed compact, oldest first."""
         self.counters = CompactCounters(node)
         self._rebuilding: set[str] = set()
 
@@ -89,6 +92,12 @@ class CompactRelay:
         return self.enabled and peer.compact_blocks
 
     def message(self, block: Block) -> dict[str, Any]:
+        """The compact form of a block we are about to push; the block is kept in memory for
+        the getblocktxn requests it brings, which would otherwise read and parse the whole
+        block back from the store (hundreds of txs) to answer a few."""
+        self.sent_blocks[block.hash] = block
+        while len(self.sent_blocks) > RECENT_SENT_BLOCKS:
+            del self.sent_blocks[next(iter(self.sent_blocks))]
         return CompactBlock.of(block).to_json()
 
     # -- receiving ---------------------------------------------------------------------------
@@ -181,7 +190,7 @@ class CompactRelay:
         indexes = raw["indexes"]
         if not isinstance(indexes, list) or len(indexes) > MAX_COMPACT_TXS:
             raise_decode(f"indexes must be a list of at most {MAX_COMPACT_TXS} integers")
-        block = self.node.block_body(block_hash)
+        block = self.sent_blocks.get(block_hash) or self.node.block_body(block_hash)
         if block is None:
             return None
         txs = []

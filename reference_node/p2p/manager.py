@@ -8,10 +8,13 @@ Four background tasks keep a node in the network whatever the links do:
   * sync and download (`sync.ChainSync`): every second ask 2 peers for headers after our locator,
     so a node learns the heavier chain of the other side once a partition heals, even if every
     announcement was lost; fetch the missing bodies in batches spread over peers;
-  * mempool: every few seconds announce to each peer the txids it may lack (inv); it answers with
-    those it wants, which go out with its next tx batch, so load lost on a lossy link still arrives.
-New blocks are pushed whole at once (with retries); transactions go out in per-peer batches, at
-most one request in flight and one per TX_BATCH_INTERVAL per peer, so load costs few requests.
+  * mempool: every few seconds queue again for each peer the mempool txs it has not been seen to
+    have, so load lost on a lossy link still arrives.
+New blocks are pushed at once (with retries). Transactions are announced, not pushed: per peer a
+batch of txids (inv) at most once per TX_BATCH_INTERVAL with one exchange in flight; the peer
+answers which it wants, and only those follow whole. A node asks one announcer at a time for a
+tx (others are answered `pending` for TX_REQUEST_TIMEOUT), so each node takes each tx's body
+about once, where pushing whole batches had it parse a copy from most of its peers.
 A peer is dropped only after several failed messages in a row (see peers.MAX_FAILURES) and is
 redialled with a backoff capped at a second; on every (re)connection both sides exchange headers
 and the heavier side pushes its tip.
@@ -55,6 +58,9 @@ MAX_TX_QUEUE = 5000
 MEMPOOL_SYNC_INTERVAL = 3.0
 MAX_ANCHORS = 2  # as Bitcoin Core: the last outbound peers we chose, kept across a restart
 MAX_TX_INV = 1000
+TX_REQUEST_TIMEOUT = 2.0
+"""How long an announced tx we asked one peer for is `pending` to the other announcers."""
+MAX_TX_REQUESTS = 20_000
 
 
 class PeerManager(Relay):
@@ -79,6 +85,8 @@ class PeerManager(Relay):
             self.table.learn(address)
         self._dialled: list[str] = list(self.anchors)  # learned addresses we dialled, newest first
         self._dialing: set[str] = set()
+        self.requested: dict[str, float] = {}
+        """Txids we asked an announcer for, with when another may be asked (insertion-ordered)."""
         self.tasks = Tasks()
         self.signatures = SignatureChecker(node.verified, config.verify_workers)
         self.sync = ChainSync(
@@ -330,8 +338,9 @@ class PeerManager(Relay):
             self.tasks.spawn(self._flush_txs(peer))
 
     async def _flush_txs(self, peer: Peer) -> None:
-        """Send the peer's queued txs in batches: at most one request in flight per peer and one
-        per TX_BATCH_INTERVAL, so an idle link sends at once and a busy one batches."""
+        """Announce the peer's queued txs in batches and send it the ones it wants: at most one
+        exchange in flight per peer and one per TX_BATCH_INTERVAL, so an idle link announces at
+        once and a busy one batches."""
         try:
             while peer.tx_queue and self.table.peers.get(peer.node_id) is peer:
                 wait = peer.last_tx_send + TX_BATCH_INTERVAL - self.monotonic()
@@ -341,16 +350,32 @@ class PeerManager(Relay):
                 if not batch:
                     continue
                 peer.last_tx_send = self.monotonic()
-                answer = await self._send(peer, "/p2p/tx", {"txs": [t.to_json() for t in batch]})
+                answer = await self._send(
+                    peer, "/p2p/inv", {"blocks": [], "txs": [t.txid for t in batch]}
+                )
                 if not isinstance(answer, dict):
-                    continue  # lost: the mempool announcement offers them again
-                rejected = answer.get("rejected")
-                refused = set(rejected) if isinstance(rejected, list) else set()
+                    continue  # lost: the mempool loop queues them again
+                want, pending = _txids(answer.get("want")), _txids(answer.get("pending"))
+                wanted = []
                 for tx in batch:
-                    if tx.txid not in refused:
+                    if tx.txid in want:
+                        wanted.append(tx)
+                    elif tx.txid not in pending:
                         peer.knows(tx.txid)
+                if wanted:
+                    await self._push_txs(peer, wanted)
         finally:
             peer.tx_sending = False
+
+    async def _push_txs(self, peer: Peer, txs: list[Transaction]) -> None:
+        answer = await self._send(peer, "/p2p/tx", {"txs": [t.to_json() for t in txs]})
+        if not isinstance(answer, dict):
+            return  # lost: the mempool loop queues them again
+        rejected = answer.get("rejected")
+        refused = set(rejected) if isinstance(rejected, list) else set()
+        for tx in txs:
+            if tx.txid not in refused:
+                peer.knows(tx.txid)
 
     def _next_batch(self, peer: Peer) -> list[Transaction]:
         """Take up to MAX_TX_BATCH txs off the peer's queue, dropping those it sent us while
@@ -399,6 +424,7 @@ class PeerManager(Relay):
         peer = self.table.peers.get(origin or "")
         if peer is not None:
             peer.knows(tx.txid)
+        self.requested.pop(tx.txid, None)
         try:
             self.node.submit_tx(tx, origin)
         except InvalidTx as exc:
@@ -414,46 +440,52 @@ class PeerManager(Relay):
             self.sync.ask_headers(peer)
         return len(unknown)
 
-    def on_tx_inv(self, txids: Any, origin: str | None) -> list[str]:
-        """A mempool announcement: the txids we lack (the peer then sends them)."""
+    def on_tx_inv(self, txids: Any, origin: str | None) -> tuple[list[str], list[str]]:
+        """A tx announcement: (the txids we want from the announcer, those another announcer is
+        sending us). The announcer has them all, so none will be queued back to it."""
         if not isinstance(txids, list) or len(txids) > MAX_TX_INV:
             raise_decode(f"inv.txs must be a list of at most {MAX_TX_INV} txids")
         peer = self.table.peers.get(origin or "")
-        node = self.node
-        wanted = []
+        node, requested, now = self.node, self.requested, self.monotonic()
+        wanted: list[str] = []
+        pending: list[str] = []
         for txid in txids:
             if not isinstance(txid, str) or len(txid) != 64:
                 continue
-            if txid in node.mempool.txs or node.store.tx_location(txid) is not None:
-                if peer is not None:
-                    peer.knows(txid)
+            if peer is not None:
+                peer.knows(txid)
+            if requested.get(txid, 0.0) > now:
+                pending.append(txid)
                 continue
+            if node.has_tx(txid):
+                continue
+            requested.pop(txid, None)  # re-inserted last: the oldest requests are dropped first
+            requested[txid] = now + TX_REQUEST_TIMEOUT
             wanted.append(txid)
-        return wanted
+        while len(requested) > MAX_TX_REQUESTS:
+            del requested[next(iter(requested))]
+        return wanted, pending
 
     async def _mempool_loop(self) -> None:
         while True:
             await asyncio.sleep(MEMPOOL_SYNC_INTERVAL)
-            guarded(self._announce_mempool)
+            guarded(self._requeue_mempool)
 
-    def _announce_mempool(self) -> None:
+    def _requeue_mempool(self) -> None:
+        """Queue for each peer the mempool txs it has not been seen to have (at most MAX_TX_INV):
+        announcements or bodies lost on the way are offered again."""
         for peer in list(self.table.peers.values()):
-            txids = [
-                txid
-                for txid in self.node.mempool.txs
-                if txid not in peer.known_txs and txid not in peer.tx_queue
+            known, queued = peer.known_txs, peer.tx_queue
+            unseen = [
+                tx
+                for txid, tx in self.node.mempool.txs.items()
+                if txid not in known and txid not in queued
             ][:MAX_TX_INV]
-            if txids:
-                self.tasks.spawn(self._announce_txs(peer, txids))
+            for tx in unseen:
+                if self.persona.relay_tx(tx, peer.node_id):
+                    self._queue_tx(peer, tx)
 
-    async def _announce_txs(self, peer: Peer, txids: list[str]) -> None:
-        answer = await self._send(peer, "/p2p/inv", {"blocks": [], "txs": txids})
-        if not isinstance(answer, dict) or not isinstance(answer.get("want"), list):
-            return
-        wanted = {w for w in answer["want"] if isinstance(w, str)}
-        for txid in txids:
-            tx = self.node.mempool.txs.get(txid)
-            if txid not in wanted:
-                peer.knows(txid)
-            elif tx is not None and self.persona.relay_tx(tx, peer.node_id):
-                self._queue_tx(peer, tx)
+
+def _txids(items: Any) -> set[str]:
+    """The txids of an answer's list (anything else in it is ignored)."""
+    return {t for t in items if isinstance(t, str)} if isinstance(items, list) else set()

@@ -1,7 +1,9 @@
-"""A transaction waiting in a peer's relay queue is not sent to that peer once the peer has sent
-it to us: in a dense network most of a batch reaches a peer from several sides within one batch
-interval, and each copy costs both nodes a parse and the wire its bytes. Two real node apps in
-one process (ASGI), the messages between them recorded."""
+"""Each node takes each transaction's body about once: transactions are announced by txid
+(`/p2p/inv`), a node asks one announcer at a time for a body, and a queued transaction is not
+offered to a peer that has sent it to us meanwhile. In a dense network a transaction reaches a
+node from most of its peers within one batch interval; pushed whole, each copy cost both nodes
+a parse and the wire its bytes. Real node apps in one process (ASGI), the messages between them
+recorded."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import httpx
 
 from reference_node.core.keys import account_address, account_key
 from reference_node.core.tx import Transaction, make_transfer
-from reference_node.p2p.manager import TX_BATCH_INTERVAL
+from reference_node.p2p.manager import TX_BATCH_INTERVAL, TX_REQUEST_TIMEOUT
 from tests.unit.node.asgi_network import Network, node
 
 
@@ -66,3 +68,50 @@ def test_a_queued_tx_the_peer_sent_us_meanwhile_is_not_sent_back(tmp_path: Path)
     sent_to_b = [txid for sender, to, txids in network.batches if sender == "a" for txid in txids]
     assert sent_to_b == [first.txid, third.txid]
     assert {first.txid, third.txid} <= set(b.node.mempool.txs)
+
+
+def test_in_a_triangle_each_node_takes_each_tx_body_once(tmp_path: Path) -> None:
+    network = RecordingNetwork()
+    apps = [node(tmp_path, name, port, network) for port, name in enumerate("abc", start=1)]
+    a, b, c = apps
+    txs = [make_transfer(account_key(0), account_address(1), 1, 1, nonce) for nonce in range(5)]
+
+    async def scene() -> None:
+        for dialler, target in ((a, b), (a, c), (b, c)):
+            dialler.peers.table.learn(target.config.address, seed=True)
+            await dialler.peers._dial(target.config.address)
+        for tx in txs:
+            a.node.submit_tx(tx)
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(4 * TX_BATCH_INTERVAL)
+        for app in apps:
+            await app.peers.stop()
+
+    try:
+        asyncio.run(scene())
+    finally:
+        for app in apps:
+            app.store.close()
+    txids = {tx.txid for tx in txs}
+    assert txids <= set(b.node.mempool.txs) and txids <= set(c.node.mempool.txs)
+    bodies = [(to, txid) for _, to, batch in network.batches for txid in batch]
+    assert sorted(bodies) == sorted({*bodies}), "a node took the same tx body twice"
+    assert len(bodies) == 2 * len(txs)
+
+
+def test_an_announced_tx_is_asked_of_one_announcer_until_its_request_times_out(
+    tmp_path: Path,
+) -> None:
+    a = node(tmp_path, "a", 1, Network())
+    now = [100.0]
+    a.peers.monotonic = lambda: now[0]
+    tx = make_transfer(account_key(0), account_address(1), 1, 1, 0)
+    try:
+        assert a.peers.on_tx_inv([tx.txid], "b") == ([tx.txid], [])
+        assert a.peers.on_tx_inv([tx.txid], "c") == ([], [tx.txid])
+        now[0] += TX_REQUEST_TIMEOUT + 0.1  # b never sent it: the next announcer is asked
+        assert a.peers.on_tx_inv([tx.txid], "c") == ([tx.txid], [])
+        a.peers.on_tx(tx, "c")
+        assert a.peers.on_tx_inv([tx.txid], "d") == ([], [])
+    finally:
+        a.store.close()
