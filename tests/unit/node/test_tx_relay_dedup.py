@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import httpx
 
 from reference_node.core.keys import account_address, account_key
+from reference_node.core.mining import build_block, solve
 from reference_node.core.tx import Transaction, make_transfer
 from reference_node.p2p.manager import TX_BATCH_INTERVAL, TX_REQUEST_TIMEOUT
 from tests.unit.node.asgi_network import Network, node
@@ -113,5 +115,32 @@ def test_an_announced_tx_is_asked_of_one_announcer_until_its_request_times_out(
         assert a.peers.on_tx_inv([tx.txid], "c") == ([tx.txid], [])
         a.peers.on_tx(tx, "c")
         assert a.peers.on_tx_inv([tx.txid], "d") == ([], [])
+    finally:
+        a.store.close()
+
+
+def test_a_tx_whose_block_a_reorg_took_away_is_no_longer_had(tmp_path: Path) -> None:
+    """`has_tx` answers from memory for the latest blocks' txs; a reorg must not leave it
+    claiming a tx the active chain no longer holds (a peer would never be asked for it)."""
+    a = node(tmp_path, "a", 1, Network())
+    chain = a.node.chain
+    paid = make_transfer(account_key(0), account_address(1), 5, 1, 0)
+    rival = make_transfer(account_key(0), account_address(2), 5, 1, 0)  # the same nonce
+    stamp = int(time.time()) - 100
+
+    def mine(parent: str, txs: list[Transaction], miner: str) -> str:
+        nonlocal stamp
+        stamp += 1
+        block = solve(build_block(chain, chain.entries[parent], txs, miner, stamp))
+        a.node.receive_block(block)
+        return block.hash
+
+    try:
+        genesis = chain.tip.hash
+        mine(genesis, [paid], "aa" * 32)
+        assert a.node.has_tx(paid.txid)
+        side = mine(mine(genesis, [rival], "bb" * 32), [], "bb" * 32)
+        assert chain.tip.hash == side
+        assert a.node.has_tx(rival.txid) and not a.node.has_tx(paid.txid)
     finally:
         a.store.close()
