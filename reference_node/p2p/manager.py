@@ -371,8 +371,7 @@ class PeerManager(Relay):
         answer = await self._send(peer, "/p2p/tx", {"txs": [t.to_json() for t in txs]})
         if not isinstance(answer, dict):
             return  # lost: the mempool loop queues them again
-        rejected = answer.get("rejected")
-        refused = set(rejected) if isinstance(rejected, list) else set()
+        refused = _txids(answer.get("rejected"))
         for tx in txs:
             if tx.txid not in refused:
                 peer.knows(tx.txid)
