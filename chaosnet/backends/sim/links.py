@@ -12,11 +12,12 @@ Semantics are those of docs/architecture.md, "Links and faults", in virtual time
                             caller gives up at its own read timeout (`httpx.ReadTimeout`)
     cut or crash in flight  a request still waiting on its link is reset (`httpx.ReadError`)
 
-The target handles the request in a task of its own context, so pausing or crashing the target
-stops its handling too: a peer-protocol message through the node's direct door to its `/p2p`
-handlers (`PeerProtocol.answer`), anything else through its FastAPI app called as ASGI. A node's
-`PeerClient` hands its messages over as bytes (`NodeTransport.exchange`); every other client of a
-node (its attack wire, the runner) sends httpx requests.
+The target handles the request in its own context, so pausing or crashing the target stops its
+handling too. Handling starts inline at the instant of delivery, and only a handler that waits goes
+on as a task of the target (`_start`). A peer-protocol message goes through the node's direct door
+to its `/p2p` handlers (`PeerProtocol.answer`), anything else through its FastAPI app called as
+ASGI. A node's `PeerClient` and its persona's wire hand their messages over as bytes
+(`NodeTransport.exchange`); the runner and the tests send httpx requests.
 
 A host may be a door rather than a node (`open_door`): a persona's identity, answered by its
 `Responder` in the context of the node that opened it, across that node's links.
@@ -25,10 +26,18 @@ A host may be a door rather than a node (`open_door`): a persona's identity, ans
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import random
-from collections.abc import Callable, Coroutine, Mapping, MutableMapping, Sequence
+from collections.abc import (
+    Callable,
+    Coroutine,
+    Generator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -169,7 +178,16 @@ class LinkLayer:
         door: Responder | None,
     ) -> Answer:
         work = serve(self.world, dst, message, client=src) if door is None else door(message)
-        handler = self.world.loop.create_task(work, context=self.world.context(dst))
+        context = self.world.context(dst)
+        if self.world.paused(dst):  # parked with the node's other work until it resumes
+            handler = self.world.loop.create_task(work, context=context)
+        else:
+            try:
+                handler = _start(work, context)
+            except StopIteration as done:
+                return cast(Answer, done.value)
+            except Exception as exc:
+                raise httpx.ReadError(f"{src}->{dst}: connection reset", request=request) from exc
         await _done_or_timeout(handler, timeout)
         if not handler.done():
             raise httpx.ReadTimeout(f"{src}->{dst}: no answer within {timeout}s", request=request)
@@ -202,6 +220,44 @@ async def _done_or_timeout(task: asyncio.Task[Answer], timeout: float | None) ->
         task.remove_done_callback(wake)
         if timer is not None:
             timer.cancel()
+
+
+def _start(work: Coroutine[Any, Any, Answer], context: contextvars.Context) -> asyncio.Task[Answer]:
+    """Run `work` in `context` up to its first wait, now: most handlers never wait, and their
+    answer comes back as `StopIteration` without a task, a future or a timer (three quarters of
+    the scheduling a message costs). Work that does wait goes on as a task from where it is.
+    Its first step runs inside the caller's task, so a handler must not look at
+    `asyncio.current_task()` (or use `asyncio.timeout`) before it first waits."""
+    waiting_on = context.run(work.send, None)
+    return asyncio.get_running_loop().create_task(_Resumed(work, waiting_on).run(), context=context)
+
+
+class _Resumed:
+    """A coroutine already stepped once, awaited from the point it reached: the first thing
+    its task waits on is what the coroutine yielded then."""
+
+    def __init__(self, work: Coroutine[Any, Any, Answer], waiting_on: Any) -> None:
+        self.work = work
+        self.waiting_on = waiting_on
+
+    async def run(self) -> Answer:
+        return await self
+
+    def __await__(self) -> Generator[Any, Any, Answer]:
+        waiting_on = self.waiting_on
+        while True:
+            try:
+                sent = yield waiting_on
+            except BaseException as exc:  # cancelled or thrown into: passed on to the work
+                try:
+                    waiting_on = self.work.throw(exc)
+                except StopIteration as done:
+                    return cast(Answer, done.value)
+            else:
+                try:
+                    waiting_on = self.work.send(sent)
+                except StopIteration as done:
+                    return cast(Answer, done.value)
 
 
 @dataclass(frozen=True)
@@ -323,7 +379,8 @@ class NodeTransport(httpx.AsyncBaseTransport):
         body: bytes | None,
         timeout: float,
     ) -> tuple[int, bytes]:
-        """`PeerClient`'s direct path (`DirectCarrier`): no httpx objects on either side."""
+        """The node's direct path (a `DirectCarrier`, for its peer client and its persona's
+        wire): no httpx objects on either side."""
         raw = [(key.encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()]
         message = Message(method, path.encode("latin-1"), raw, body or b"")
         return await self.layer.exchange(self.src, dial, message, timeout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 
 from chaosnet.backends.sim import SimBackend
-from chaosnet.backends.sim.links import NodeTransport
+from chaosnet.backends.sim.links import JSON_HEADERS, Answer, Message, NodeTransport
 from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
 
 
@@ -23,15 +24,19 @@ def sim(tmp_path: Path) -> Iterator[SimBackend]:
     backend.teardown()
 
 
-def ask(sim: SimBackend, timeout: float = 5.0, dst: str = "n2") -> tuple[str, float]:
-    """n1 asks `dst`'s /health across their link: the outcome and the virtual seconds it took."""
+def ask(
+    sim: SimBackend, timeout: float = 5.0, dst: str = "n2", host: str | None = None
+) -> tuple[str, float]:
+    """n1 asks `dst`'s /health (or `host`'s) across their link: the outcome and the virtual
+    seconds it took."""
     world = sim.world
     transport = NodeTransport(sim._need_layer(), "n1")
+    url = f"http://{host}/health" if host else f"{sim.endpoint(dst).url}/health"
 
     async def once() -> str:
         async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
             try:
-                answer = await client.get(f"{sim.endpoint(dst).url}/health")
+                answer = await client.get(url)
             except httpx.HTTPError as exc:
                 return type(exc).__name__
             return str(answer.status_code)
@@ -105,3 +110,26 @@ def test_the_runners_direct_read_answers_as_its_requests_do(sim: SimBackend) -> 
     sim.kill_node("n2")
     with pytest.raises(httpx.ConnectError):
         transport.read(url)
+
+
+def slow_door(sim: SimBackend, seconds: float) -> str:
+    """A host of n2 whose handler waits `seconds` of n2's time before it answers: handling that
+    goes on past its first step (most handlers answer in one, without a task)."""
+
+    async def respond(message: Message) -> Answer:
+        await asyncio.sleep(seconds)
+        return 200, JSON_HEADERS, b'{"ok":true}'
+
+    sim._need_layer().open_door("slow.n2.sim", "n2", respond)
+    return "slow.n2.sim"
+
+
+def test_a_handler_that_waits_answers_when_its_wait_is_over(sim: SimBackend) -> None:
+    assert ask(sim, host=slow_door(sim, 1.5)) == ("200", 1.5)
+    assert ask(sim, timeout=1.0, host=slow_door(sim, 1.5)) == ("ReadTimeout", 1.0)
+
+
+def test_a_node_that_crashes_while_its_handler_waits_resets_the_caller(sim: SimBackend) -> None:
+    host = slow_door(sim, 3.0)
+    sim.world.loop.call_later(1.0, sim.kill_node, "n2")
+    assert ask(sim, host=host) == ("ReadError", 1.0)
