@@ -33,7 +33,7 @@ from .behaviors.listen import Listen, TcpListen
 from .behaviors.wire import Wire
 from .miner import Miner
 from .node import Node, NodeConfig
-from .p2p.client import PeerClient
+from .p2p.client import MAX_RESPONSE, PeerClient, carrier_for
 from .p2p.manager import PeerManager
 from .store import Store
 
@@ -42,6 +42,8 @@ log = logging.getLogger("reference_node")
 PLANTED_BUG = "CHAOSNET_PLANTED_BUG"
 """Test-only, never set by chaosnet: `reorg-mempool` makes the node lose the transactions of the
 blocks a reorg deeper than two blocks disconnects, the bug `chaosnet explore`'s tests must find."""
+WIRE_CONNECTIONS = 256
+"""Messages a persona may have in flight at once (a sybil dials with every identity)."""
 
 
 class NodeApp:
@@ -67,7 +69,8 @@ class NodeApp:
         self.node.connect_relay(self.peers)
         if listen is None:
             listen = TcpListen(config.host, config.address.rpartition(":")[0])
-        self.wire = Wire(config.node_id, config.address, listen, transport)
+        carrier = carrier_for(transport, WIRE_CONNECTIONS, MAX_RESPONSE)
+        self.wire = Wire(config.node_id, config.address, listen, carrier)
         self.persona.bind(self.node, self.peers, self.wire)
         self.miner = Miner(self.node, self.persona)
         self.p2p = PeerProtocol(self.node, self.peers)

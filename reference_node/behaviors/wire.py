@@ -2,17 +2,18 @@
 
 The honest P2P client sends as this node and keeps its own bookkeeping (failures, drops); an
 attacker needs to speak as other identities and to see every refusal (400 invalid, 403 banned,
-429 full), so it gets this small client of its own. The wiring builds it and may pass an httpx
-transport, so a simulator can carry an attacker's messages in-process like the honest ones, and
-`listen`, where the attacker's identities are answered (`listen.Listen`).
+429 full), so it gets this small client of its own. The wiring builds it on the same kind of
+`Carrier` the honest client's messages go through (`p2p.client.carrier_for`: real TCP, or the
+simulator's in-process links), and `listen`, where the attacker's identities are answered
+(`listen.Listen`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 import httpx
 
@@ -20,6 +21,26 @@ from .listen import Listen
 
 UNREACHABLE = 0
 """The status reported when no HTTP answer came back."""
+TIMEOUT = 3.0
+"""Seconds for the connection and for each wait on the answer."""
+
+
+class Carrier(Protocol):
+    """The port the wire sends through; the peer client's carriers fit it."""
+
+    async def exchange(
+        self,
+        dial: str,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float,
+    ) -> tuple[int, bytes]:
+        """One message to `http://dial/path`: the answer's status and body; httpx's exceptions
+        when none came back."""
+
+    async def aclose(self) -> None: ...
 
 
 class Wire:
@@ -28,19 +49,15 @@ class Wire:
         node_id: str,
         address: str,
         listen: Listen,
-        transport: httpx.AsyncBaseTransport | None = None,
+        carrier: Carrier,
     ) -> None:
         self.node_id = node_id
         self.address = address
         self.listen = listen
-        self.http = httpx.AsyncClient(
-            limits=httpx.Limits(max_keepalive_connections=0, max_connections=256),
-            timeout=httpx.Timeout(3.0, connect=2.0),
-            transport=transport,
-        )
+        self.carrier = carrier
 
     async def close(self) -> None:
-        await self.http.aclose()
+        await self.carrier.aclose()
 
     async def post(
         self, dial: str, path: str, payload: Any, *, node_id: str = "", address: str = ""
@@ -53,14 +70,14 @@ class Wire:
         }
         body = json.dumps(payload).encode()
         try:
-            response = await self.http.post(f"http://{dial}{path}", content=body, headers=headers)
+            status, data = await self.carrier.exchange(dial, "POST", path, headers, body, TIMEOUT)
         except (httpx.HTTPError, httpx.InvalidURL):
             return UNREACHABLE, None
         try:
-            answer = response.json()
+            answer = json.loads(data)
         except ValueError:
             answer = None
-        return response.status_code, answer
+        return status, answer
 
     async def push_blocks(self, dials: Iterable[str], blocks: list[dict[str, Any]]) -> None:
         """Send a run of blocks to each peer in order (parents first), all peers at once."""

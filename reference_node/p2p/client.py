@@ -6,8 +6,9 @@ connection per message makes a lossy link lose individual messages, like the rea
 Messages go as bytes to a `DirectCarrier`, which answers status and bytes and fails with httpx's
 exceptions: over real TCP that is `http1.TcpCarrier` (an HTTP/1.1 exchange over h11, about a fifth
 of httpx's CPU per message), in the simulator its in-process transport. Any other httpx transport
-(tests wiring nodes in one process) goes through httpx. All paths end in the same
-`PeerUnreachable` and `PeerRefused`.
+(tests wiring nodes in one process) goes through httpx (`HttpxCarrier`). `carrier_for` makes that
+choice for the peer client and for a persona's wire alike. All of the peer client's paths end in
+the same `PeerUnreachable` and `PeerRefused`.
 """
 
 from __future__ import annotations
@@ -63,6 +64,58 @@ class DirectCarrier(Protocol):
         """Deliver one message to `http://dial/path`: the answer's status and body; raises
         `httpx.TransportError`s as a real connection would."""
 
+    async def aclose(self) -> None:
+        """Release what the carrier holds open."""
+
+
+def carrier_for(
+    transport: httpx.AsyncBaseTransport | None, connections: int, limit: int
+) -> DirectCarrier:
+    """How a node's messages leave it: real TCP by default, a transport that carries bytes
+    itself (the simulator's) as it is, any other httpx transport through httpx."""
+    if transport is None:
+        return TcpCarrier(connections, limit)
+    if isinstance(transport, DirectCarrier):
+        return transport
+    return HttpxCarrier(transport, connections, limit)
+
+
+class HttpxCarrier:
+    """A `DirectCarrier` over an httpx transport (tests wiring nodes in one process), reading
+    at most `limit` bytes of an answer (+ one chunk)."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, connections: int, limit: int) -> None:
+        self.http = httpx.AsyncClient(
+            limits=httpx.Limits(max_keepalive_connections=0, max_connections=connections),
+            transport=transport,
+        )
+        self.limit = limit
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def exchange(
+        self,
+        dial: str,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float,
+    ) -> tuple[int, bytes]:
+        url = f"http://{dial}{path}"
+        async with self.http.stream(
+            method, url, content=body, headers=dict(headers), timeout=timeout
+        ) as response:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                chunks.append(chunk)
+                if size > self.limit:
+                    break
+            return response.status_code, b"".join(chunks)
+
 
 class PeerClient:
     """Sends as this node (`x-chaosnet-node` names us to the peer's ban check).
@@ -79,23 +132,10 @@ class PeerClient:
     ) -> None:
         self.metrics = metrics
         self.headers = {"x-chaosnet-node": node_id, "x-chaosnet-address": address}
-        self.direct: DirectCarrier | None = None
-        self.http: httpx.AsyncClient | None = None
-        if transport is None:
-            self.direct = TcpCarrier(MAX_CONNECTIONS, MAX_RESPONSE)
-        elif isinstance(transport, DirectCarrier):
-            self.direct = transport
-        else:
-            self.http = httpx.AsyncClient(
-                limits=httpx.Limits(max_keepalive_connections=0, max_connections=MAX_CONNECTIONS),
-                timeout=httpx.Timeout(5.0, connect=2.0),
-                headers=self.headers,
-                transport=transport,
-            )
+        self.carrier = carrier_for(transport, MAX_CONNECTIONS, MAX_RESPONSE)
 
     async def close(self) -> None:
-        if self.http is not None:
-            await self.http.aclose()
+        await self.carrier.aclose()
 
     async def call(
         self,
@@ -122,22 +162,16 @@ class PeerClient:
     async def _once(self, dial: str, path: str, body: bytes | None, timeout: float) -> Any:
         url = f"http://{dial}{path}"
         method = "GET" if body is None else "POST"
-        content = JSON_CONTENT if body is not None else {}
+        headers = {**self.headers, **JSON_CONTENT} if body is not None else self.headers
         try:
-            if self.direct is not None:
-                headers = {**self.headers, **content}
-                status, data = await self.direct.exchange(
-                    dial, method, path, headers, body, timeout
-                )
-                if body:
-                    self.metrics.bytes_out.inc(len(body))
-            else:
-                status, data = await self._http(url, method, content, body, timeout)
+            status, data = await self.carrier.exchange(dial, method, path, headers, body, timeout)
         except httpx.ConnectError as exc:
             raise PeerUnreachable(f"{url}: refused: {exc}", refused=True) from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             # a peer may advertise any string as its address; one that is no URL is unreachable
             raise PeerUnreachable(f"{url}: {exc.__class__.__name__}: {exc}") from exc
+        if body:
+            self.metrics.bytes_out.inc(len(body))
         if len(data) > MAX_RESPONSE:
             raise PeerUnreachable(f"{url}: response larger than {MAX_RESPONSE} bytes")
         self.metrics.bytes_in.inc(len(data))
@@ -151,22 +185,3 @@ class PeerClient:
         if status >= 300:
             raise PeerUnreachable(f"{url}: HTTP {status}")
         return decoded
-
-    async def _http(
-        self, url: str, method: str, headers: dict[str, str], body: bytes | None, timeout: float
-    ) -> tuple[int, bytes]:
-        """Over httpx, reading at most MAX_RESPONSE (+ one chunk) of the answer."""
-        assert self.http is not None, "only a client built on an httpx transport has one"
-        async with self.http.stream(
-            method, url, content=body, headers=headers, timeout=timeout
-        ) as response:
-            if body:
-                self.metrics.bytes_out.inc(len(body))
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                chunks.append(chunk)
-                if size > MAX_RESPONSE:
-                    break
-            return response.status_code, b"".join(chunks)

@@ -36,6 +36,9 @@ class TcpCarrier:
         self._slots = asyncio.Semaphore(connections)
         self.limit = limit
 
+    async def aclose(self) -> None:
+        """Nothing to release: every exchange closes its own connection."""
+
     async def exchange(
         self,
         dial: str,
