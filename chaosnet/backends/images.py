@@ -73,11 +73,13 @@ def image_present(ref: str) -> bool:
 
 
 def wheel_folder() -> Path | None:
-    """The offline wheel folder: `CHAOSNET_WHEELS`, else the first `PIP_FIND_LINKS` directory."""
+    """The offline wheel folder: `CHAOSNET_WHEELS`, else the first `PIP_FIND_LINKS` directory
+    that holds wheels (a machine may point pip at an empty folder: building from it would fail
+    inside pip, far from the cause)."""
     candidates = [os.environ.get("CHAOSNET_WHEELS", "")]
     candidates += os.environ.get("PIP_FIND_LINKS", "").split()
     for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
+        if candidate and any(Path(candidate).glob("*.whl")):
             return Path(candidate).resolve()
     return None
 
