@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -25,8 +25,11 @@ TIMEOUT = 3.0
 """Seconds for the connection and for each wait on the answer."""
 
 
+@runtime_checkable
 class Carrier(Protocol):
-    """The port the wire sends through; the peer client's carriers fit it."""
+    """How a message leaves a node, for the wire and the honest peer client alike (the
+    carriers are built by `p2p.client.carrier_for`). Declared here, so that a persona depends
+    on nothing of the peer client."""
 
     async def exchange(
         self,
@@ -37,10 +40,11 @@ class Carrier(Protocol):
         body: bytes | None,
         timeout: float,
     ) -> tuple[int, bytes]:
-        """One message to `http://dial/path`: the answer's status and body; httpx's exceptions
-        when none came back."""
+        """Deliver one message to `http://dial/path`: the answer's status and body; raises
+        `httpx.TransportError`s as a real connection would."""
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:
+        """Release what the carrier holds open."""
 
 
 class Wire:

@@ -3,12 +3,13 @@
 No keep-alive on purpose: Toxiproxy's `reset_peer` toxic is drawn per connection, so one
 connection per message makes a lossy link lose individual messages, like the real thing.
 
-Messages go as bytes to a `DirectCarrier`, which answers status and bytes and fails with httpx's
-exceptions: over real TCP that is `http1.TcpCarrier` (an HTTP/1.1 exchange over h11, about a fifth
-of httpx's CPU per message), in the simulator its in-process transport. Any other httpx transport
-(tests wiring nodes in one process) goes through httpx (`HttpxCarrier`). `carrier_for` makes that
-choice for the peer client and for a persona's wire alike. All of the peer client's paths end in
-the same `PeerUnreachable` and `PeerRefused`.
+Messages go as bytes to a `Carrier` (the port `behaviors/wire.py` declares for a persona's wire,
+which sends the same way), which answers status and bytes and fails with httpx's exceptions: over
+real TCP that is `http1.TcpCarrier` (an HTTP/1.1 exchange over h11, about a fifth of httpx's CPU
+per message), in the simulator its in-process transport. Any other httpx transport (tests wiring
+nodes in one process) goes through httpx (`HttpxCarrier`). `carrier_for` makes that choice for
+the peer client and for a persona's wire alike. All of the peer client's paths end in the same
+`PeerUnreachable` and `PeerRefused`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import httpx
 
+from ..behaviors.wire import Carrier
 from ..metrics import Metrics
 from .http1 import TcpCarrier
 
@@ -50,38 +52,20 @@ class PeerRefused(Exception):
 JSON_CONTENT = {"content-type": "application/json"}
 
 
-@runtime_checkable
-class DirectCarrier(Protocol):
-    async def exchange(
-        self,
-        dial: str,
-        method: str,
-        path: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        timeout: float,
-    ) -> tuple[int, bytes]:
-        """Deliver one message to `http://dial/path`: the answer's status and body; raises
-        `httpx.TransportError`s as a real connection would."""
-
-    async def aclose(self) -> None:
-        """Release what the carrier holds open."""
-
-
 def carrier_for(
     transport: httpx.AsyncBaseTransport | None, connections: int, limit: int
-) -> DirectCarrier:
+) -> Carrier:
     """How a node's messages leave it: real TCP by default, a transport that carries bytes
     itself (the simulator's) as it is, any other httpx transport through httpx."""
     if transport is None:
         return TcpCarrier(connections, limit)
-    if isinstance(transport, DirectCarrier):
+    if isinstance(transport, Carrier):
         return transport
     return HttpxCarrier(transport, connections, limit)
 
 
 class HttpxCarrier:
-    """A `DirectCarrier` over an httpx transport (tests wiring nodes in one process), reading
+    """A `Carrier` over an httpx transport (tests wiring nodes in one process), reading
     at most `limit` bytes of an answer (+ one chunk)."""
 
     def __init__(self, transport: httpx.AsyncBaseTransport, connections: int, limit: int) -> None:

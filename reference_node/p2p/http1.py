@@ -1,5 +1,5 @@
 """One HTTP/1.1 exchange per fresh TCP connection, on asyncio streams: how a node's peer
-messages travel over a real network (`TcpCarrier`, the `DirectCarrier` of `client.py`).
+messages travel over a real network (`TcpCarrier`, a `Carrier` of `client.py`).
 
 Why not httpx here: a node under load sends dozens of peer messages a second, and httpx spent
 about 3.5 ms of CPU on each (its pool, its request and response models, and httpcore asking for

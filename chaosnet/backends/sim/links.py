@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import random
 from collections.abc import (
     Callable,
@@ -248,16 +249,13 @@ class _Resumed:
         while True:
             try:
                 sent = yield waiting_on
+                step = functools.partial(self.work.send, sent)
             except BaseException as exc:  # cancelled or thrown into: passed on to the work
-                try:
-                    waiting_on = self.work.throw(exc)
-                except StopIteration as done:
-                    return cast(Answer, done.value)
-            else:
-                try:
-                    waiting_on = self.work.send(sent)
-                except StopIteration as done:
-                    return cast(Answer, done.value)
+                step = functools.partial(self.work.throw, exc)
+            try:
+                waiting_on = step()
+            except StopIteration as done:
+                return cast(Answer, done.value)
 
 
 @dataclass(frozen=True)
@@ -379,7 +377,7 @@ class NodeTransport(httpx.AsyncBaseTransport):
         body: bytes | None,
         timeout: float,
     ) -> tuple[int, bytes]:
-        """The node's direct path (a `DirectCarrier`, for its peer client and its persona's
+        """The node's direct path (a `Carrier`, for its peer client and its persona's
         wire): no httpx objects on either side."""
         raw = [(key.encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()]
         message = Message(method, path.encode("latin-1"), raw, body or b"")
