@@ -42,6 +42,7 @@ log = logging.getLogger("reference_node")
 PLANTED_BUG = "CHAOSNET_PLANTED_BUG"
 """Test-only, never set by chaosnet: `reorg-mempool` makes the node lose the transactions of the
 blocks a reorg deeper than two blocks disconnects, the bug `chaosnet explore`'s tests must find."""
+STORE_FILE = "chain.sqlite3"
 WIRE_CONNECTIONS = 256
 """Messages a persona may have in flight at once (a sybil dials with every identity)."""
 
@@ -57,11 +58,14 @@ class NodeApp:
         monotonic: Callable[[], float] = time.monotonic,
         transport: httpx.AsyncBaseTransport | None = None,
         listen: Listen | None = None,
+        database: str | None = None,
     ) -> None:
+        """`database`, an SQLite URI, replaces DATA_DIR/chain.sqlite3 (the simulator's
+        in-memory stores); everything else the node writes stays in DATA_DIR."""
         self.config = config
         self.persona = make_persona(config.persona, config.persona_args, config.persona_dormant)
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(config.data_dir / "chain.sqlite3", config.prune)
+        self.store = Store(database or config.data_dir / STORE_FILE, config.prune)
         self.node = Node(config, self.store, self.persona, clock=clock)
         self.node.mempool.loses_deep_reorg_txs = os.environ.get(PLANTED_BUG) == "reorg-mempool"
         client = PeerClient(self.node.metrics, config.node_id, config.address, transport)

@@ -42,21 +42,28 @@ class StoreError(NodeError):
 
 
 def _txs_json(block: Block) -> str:
-    return json.dumps([t.to_json() for t in block.txs], separators=(",", ":"))
+    return "[" + ",".join(t.encoded() for t in block.txs) + "]"
 
 
 class Store:
     """One node's database; also the chain's BlockSource for bodies and undo records."""
 
-    def __init__(self, path: Path, prune: int | None = None) -> None:
+    def __init__(self, database: Path | str, prune: int | None = None) -> None:
+        """`database` is a file (a Path), or an SQLite URI (a str) such as the in-memory
+        databases the simulator keeps open across its nodes' crashes."""
         self.prune = prune
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db = sqlite3.connect(
+                database,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=isinstance(database, str),
+            )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from exc
+            raise StoreError(f"cannot open database {database}: {exc}") from exc
 
     def close(self) -> None:
         self.db.close()
@@ -183,7 +190,7 @@ class Store:
         self.db.executemany("DELETE FROM mempool WHERE txid = ?", [(t,) for t in removed])
         self.db.executemany(
             "INSERT OR REPLACE INTO mempool VALUES (?, ?)",
-            [(t.txid, json.dumps(t.to_json())) for t in added],
+            [(t.txid, t.encoded()) for t in added],
         )
 
     def _write_accounts(self, accounts: dict[str, tuple[int, int] | None]) -> None:

@@ -2,8 +2,9 @@
 
 Each node is the same `NodeApp` the `chaosnet-node` program builds (same arguments, parsed by the
 node's own parser), with the world's virtual clocks and a transport that carries its messages
-across the link layer; its SQLite store is a real file under the run directory, so a crash drops
-the node from memory and a restart builds a new one from its store. The runner gets the world's
+across the link layer; its SQLite store is a database in memory that the world keeps across the
+node's crashes (`stores.py`), so a crash drops the node from memory and a restart builds a new one
+from its store. The runner gets the world's
 clock (`clock`) and a transport to the nodes' APIs (`transport`) and plays the run in one thread.
 """
 
@@ -20,11 +21,12 @@ from chaosnet.backends.links import check_topology
 from chaosnet.backends.sim.doors import SimListen
 from chaosnet.backends.sim.links import LinkLayer, NodeTransport, RunnerTransport
 from chaosnet.backends.sim.logs import NodeLogs
+from chaosnet.backends.sim.stores import MemoryStores
 from chaosnet.backends.sim.threads import refuse_threaded
 from chaosnet.backends.sim.world import SimClock, World
 from chaosnet.errors import BackendError
 from chaosnet.specs import ChainSpec, Endpoint, LinkFault, NodeSpec, NodeStats
-from reference_node.app import NodeApp
+from reference_node.app import STORE_FILE, NodeApp
 from reference_node.cli import build_parser, config_from_args
 from reference_node.node import NodeConfig
 
@@ -50,6 +52,7 @@ class SimBackend:
         self._configs: dict[str, NodeConfig] = {}
         self._layer: LinkLayer | None = None
         self._logs: NodeLogs | None = None
+        self._stores = MemoryStores()
         self._threads_checked = False
 
     @property
@@ -73,7 +76,9 @@ class SimBackend:
                 advertise=f"{host_of(spec.name)}:{PORT}",
                 dial_map=None,
             )
-            self._configs[spec.name] = config_from_args(parser.parse_args(args), parser)
+            config = config_from_args(parser.parse_args(args), parser)
+            self._configs[spec.name] = config
+            self._stores.add(spec.name, config.data_dir / STORE_FILE)
         hosts = {host_of(name): name for name in self._configs}
         self._layer = LinkLayer(self.world, hosts, chain.seed)
         self._logs = NodeLogs(run_dir / "nodes", self.world)
@@ -90,6 +95,7 @@ class SimBackend:
                 monotonic=self.world.now,
                 transport=NodeTransport(layer, name),
                 listen=SimListen(layer, name, PORT),
+                database=self._stores.uri(name),
             )
         except Exception as exc:
             raise BackendError(f"node {name!r} did not start: {exc}") from exc
@@ -130,6 +136,7 @@ class SimBackend:
         for name in list(self.world.apps):
             self.stop_node(name)
         self.world.close()
+        self._stores.close()
         if self._logs is not None:
             self._logs.close()
 
