@@ -7,6 +7,7 @@ nonce = block height) so the merkle root commits to the reward like to everythin
 
 from __future__ import annotations
 
+import json
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ class Transaction:
     nonce: int
     signature: str
     txid: str = field(init=False, compare=False, repr=False)
+    _encoded: str | None = field(init=False, compare=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -62,6 +64,15 @@ class Transaction:
             "nonce": self.nonce,
             "signature": self.signature,
         }
+
+    def encoded(self) -> str:
+        """`to_json` as compact JSON text, made once per object: each node stores every
+        transaction (mempool row, block body), and a simulator's nodes share the objects."""
+        if self._encoded is None:
+            text = json.dumps(self.to_json(), separators=(",", ":"))
+            object.__setattr__(self, "_encoded", text)
+            return text
+        return self._encoded
 
     @classmethod
     def from_json(cls, obj: object) -> Transaction:
