@@ -2,7 +2,10 @@
 their journals prove each fault happened and had its effect (`tests.runs.run_ok`), two runs of a
 seed in separate processes write the same journal byte for byte, a memory assertion means the
 process's share per node and can fail, and what a simulation cannot honour is refused at
-file:line:col. Runs are in-process (`tests.inprocess`) unless the process is the point."""
+file:line:col. What holds on every backend is checked here, where it is cheap: the run helper
+fails a run whose fault never happened, and an assertion that cannot hold exits 1 and is named in
+the terminal, junit.xml and `chaosnet report`. Runs are in-process (`tests.inprocess`) unless
+the process is the point."""
 
 from __future__ import annotations
 
@@ -11,15 +14,18 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
+from junitparser import JUnitXml
 
 from tests.inprocess import in_process
 from tests.runs import (
     RUN_TIMEOUT_S,
     SCENARIOS,
     Cli,
+    FinishedRun,
     Ran,
     chaosnet,
     only_run_dir,
+    prove,
     run_ok,
     run_scenario,
 )
@@ -130,3 +136,43 @@ def test_keep_is_refused_since_a_simulated_network_ends_with_the_run(out: Path) 
 def test_events_fire_at_the_virtual_instant_they_are_due(crash_restart: Ran) -> None:
     timeline = crash_restart.results["timeline"]
     assert timeline and [e["drift_ms"] for e in timeline] == [0.0] * len(timeline)
+
+
+def test_partition_heal_whose_partition_never_happens_is_not_proved(
+    out: Path, tmp_path: Path
+) -> None:
+    """The same file with the partition swapped for a no-op passes its assertions (converge,
+    propagation, tps) all the same; the run helper must be what fails it. The helper reads the
+    journal, which every backend writes alike."""
+    text = (SCENARIOS / "partition-heal.yaml").read_text()
+    assert "partition: halves" in text
+    harmless = tmp_path / "partition-heal.yaml"
+    harmless.write_text(text.replace("partition: halves", "link: {reset: true}"))
+    proc = in_process("run", str(harmless), "--backend", "sim", "--out", str(out), cwd=out)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    proof = prove(FinishedRun.read(only_run_dir(out)))
+    print(proof)
+    assert proof.gaps == [
+        "partition-heal is about a split that heals: no partition split and healed"
+    ]
+
+
+def test_an_assertion_that_cannot_hold_exits_1_and_names_it(out: Path, tmp_path: Path) -> None:
+    text = (SCENARIOS / "happy-path.yaml").read_text()
+    impossible = tmp_path / "impossible.yaml"
+    impossible.write_text(text.rstrip() + "\n  - height: {min: 100000, name: impossible height}\n")
+    ran = run_scenario(impossible, out, "--backend", "sim", exit_codes=(1,))
+    proc, results = ran.proc, ran.results
+    assert "impossible height" in proc.stdout
+    failed = [a for a in results["assertions"] if not a["passed"]]
+    assert [a["name"] for a in failed] == ["impossible height"]
+    assert isinstance(failed[0]["measured"], int) and failed[0]["measured"] < 100000
+    assert str(failed[0]["measured"]) in proc.stdout
+    # CI systems read the same verdict from junit.xml, and `chaosnet report` shows it again
+    run_dir = only_run_dir(out)
+    suite = next(iter(JUnitXml.fromfile(str(run_dir / "junit.xml"))))
+    failures = [case.name for case in suite if not case.is_passed]
+    assert failures == ["impossible height"]
+    again = chaosnet("report", str(run_dir), "--format", "junit", cwd=out)
+    assert again.returncode == 1
+    assert "impossible height" in again.stdout
