@@ -42,7 +42,6 @@ log = logging.getLogger("reference_node")
 PLANTED_BUG = "CHAOSNET_PLANTED_BUG"
 """Test-only, never set by chaosnet: `reorg-mempool` makes the node lose the transactions of the
 blocks a reorg deeper than two blocks disconnects, the bug `chaosnet explore`'s tests must find."""
-STORE_FILE = "chain.sqlite3"
 WIRE_CONNECTIONS = 256
 """Messages a persona may have in flight at once (a sybil dials with every identity)."""
 
@@ -58,14 +57,13 @@ class NodeApp:
         monotonic: Callable[[], float] = time.monotonic,
         transport: httpx.AsyncBaseTransport | None = None,
         listen: Listen | None = None,
-        database: str | None = None,
+        durable_store: bool = True,
     ) -> None:
-        """`database`, an SQLite URI, replaces DATA_DIR/chain.sqlite3 (the simulator's
-        in-memory stores); everything else the node writes stays in DATA_DIR."""
+        """`durable_store=False`: nothing kills this process mid-write (see `Store`)."""
         self.config = config
         self.persona = make_persona(config.persona, config.persona_args, config.persona_dormant)
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(database or config.data_dir / STORE_FILE, config.prune)
+        self.store = Store(config.data_dir / "chain.sqlite3", config.prune, durable=durable_store)
         self.node = Node(config, self.store, self.persona, clock=clock)
         self.node.mempool.loses_deep_reorg_txs = os.environ.get(PLANTED_BUG) == "reorg-mempool"
         client = PeerClient(self.node.metrics, config.node_id, config.address, transport)

@@ -2,9 +2,10 @@
 
 Each node is the same `NodeApp` the `chaosnet-node` program builds (same arguments, parsed by the
 node's own parser), with the world's virtual clocks and a transport that carries its messages
-across the link layer; its SQLite store is a database in memory that the world keeps across the
-node's crashes (`stores.py`), so a crash drops the node from memory and a restart builds a new one
-from its store. The runner gets the world's
+across the link layer; its SQLite store is a real file under the run directory, so a crash drops
+the node from memory and a restart builds a new one from its store. The store skips the work that
+only guards against a killed process (`durable_store=False`): here a crash closes the connection
+between two transactions. The runner gets the world's
 clock (`clock`) and a transport to the nodes' APIs (`transport`) and plays the run in one thread.
 """
 
@@ -21,12 +22,11 @@ from chaosnet.backends.links import check_topology
 from chaosnet.backends.sim.doors import SimListen
 from chaosnet.backends.sim.links import LinkLayer, NodeTransport, RunnerTransport
 from chaosnet.backends.sim.logs import NodeLogs
-from chaosnet.backends.sim.stores import MemoryStores
 from chaosnet.backends.sim.threads import refuse_threaded
 from chaosnet.backends.sim.world import SimClock, World
 from chaosnet.errors import BackendError
 from chaosnet.specs import ChainSpec, Endpoint, LinkFault, NodeSpec, NodeStats
-from reference_node.app import STORE_FILE, NodeApp
+from reference_node.app import NodeApp
 from reference_node.cli import build_parser, config_from_args
 from reference_node.node import NodeConfig
 
@@ -52,7 +52,6 @@ class SimBackend:
         self._configs: dict[str, NodeConfig] = {}
         self._layer: LinkLayer | None = None
         self._logs: NodeLogs | None = None
-        self._stores = MemoryStores()
         self._threads_checked = False
 
     @property
@@ -76,9 +75,7 @@ class SimBackend:
                 advertise=f"{host_of(spec.name)}:{PORT}",
                 dial_map=None,
             )
-            config = config_from_args(parser.parse_args(args), parser)
-            self._configs[spec.name] = config
-            self._stores.add(spec.name, config.data_dir / STORE_FILE)
+            self._configs[spec.name] = config_from_args(parser.parse_args(args), parser)
         hosts = {host_of(name): name for name in self._configs}
         self._layer = LinkLayer(self.world, hosts, chain.seed)
         self._logs = NodeLogs(run_dir / "nodes", self.world)
@@ -95,7 +92,7 @@ class SimBackend:
                 monotonic=self.world.now,
                 transport=NodeTransport(layer, name),
                 listen=SimListen(layer, name, PORT),
-                database=self._stores.uri(name),
+                durable_store=False,
             )
         except Exception as exc:
             raise BackendError(f"node {name!r} did not start: {exc}") from exc
@@ -136,7 +133,6 @@ class SimBackend:
         for name in list(self.world.apps):
             self.stop_node(name)
         self.world.close()
-        self._stores.close()
         if self._logs is not None:
             self._logs.close()
 

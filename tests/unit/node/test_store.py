@@ -18,8 +18,8 @@ def _mine(chain: ChainState, store: Store, harness, parent=None, txs=(), miner="
     return block
 
 
-def _open(path, prune=None):
-    store = Store(path, prune)
+def _open(path, prune=None, durable=True):
+    store = Store(path, prune, durable=durable)
     chain = ChainState(PARAMS, store)
     store.load(chain)
     return store, chain
@@ -72,3 +72,22 @@ def test_a_failed_write_rolls_back_everything(tmp_path, harness):
         store.apply(update, chain)
     assert store.db.execute("SELECT count(*) FROM blocks").fetchone() == (0,)
     assert store.db.execute("SELECT value FROM meta WHERE key='tip'").fetchone()[0] != block.hash
+
+
+def test_a_store_not_made_durable_keeps_what_was_committed_when_closed(tmp_path, harness):
+    """The simulator's stores (`durable=False`): a crash there closes the connection between
+    transactions. What was committed is in the file for the restart and for anyone reading it
+    afterwards; a write still open when the connection closed is gone."""
+    db = tmp_path / "chain.sqlite3"
+    store, chain = _open(db, durable=False)
+    block = _mine(chain, store, harness)
+    store.db.execute("BEGIN IMMEDIATE")
+    store.db.execute("INSERT INTO meta VALUES ('half-written', 'x')")
+    store.close()
+
+    store, again = _open(db, durable=False)
+    assert again.tip.hash == block.hash
+    assert store.db.execute("SELECT value FROM meta WHERE key = 'half-written'").fetchone() is None
+    store.close()
+    store, durable = _open(db)  # the file is an ordinary database, as the other backends leave
+    assert durable.tip.hash == block.hash
