@@ -5,8 +5,8 @@ node's own parser), with the world's virtual clocks and a transport that carries
 across the link layer; its SQLite store is a real file under the run directory, so a crash drops
 the node from memory and a restart builds a new one from its store. The store skips the work that
 only guards against a killed process (`durable_store=False`): here a crash closes the connection
-between two transactions. The runner gets the world's
-clock (`clock`) and a transport to the nodes' APIs (`transport`) and plays the run in one thread.
+between two transactions. The runner gets the world's clock (`clock`) and a transport to the
+nodes' APIs (`transport`) and plays the run in one thread.
 """
 
 from __future__ import annotations
