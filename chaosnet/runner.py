@@ -149,12 +149,14 @@ class Runner:
         self.backend.setup(self.run_dir, self.plan.chain, list(self.plan.nodes))
 
     def _start(self) -> None:
-        """Start every starting node; time zero is the moment the last of them answered."""
+        """Start every starting node; time zero is the moment the last of them answered. Miners
+        begin once the links are set: before that the network is not yet the scenario's."""
         self._phase("start")
         self.network.start_all()
         self.journal.start_clock()
         self.network.mark_all_started()
         self.network.apply_link_defaults()
+        self.network.start_mining_all()
         load = self.plan.scenario.load
         if load is not None and load.tps > 0:
             self.load = LoadGenerator(

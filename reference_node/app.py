@@ -77,7 +77,9 @@ class NodeApp:
         self.miner = Miner(self.node, self.persona)
         self.p2p = PeerProtocol(self.node, self.peers)
         self.reads = PolledReads(self.node, self.peers)
-        self.http = create_app(self.node, self.peers, self.p2p, self.reads, lifespan=self.lifespan)
+        self.http = create_app(
+            self.node, self.peers, self.p2p, self.reads, self.miner, lifespan=self.lifespan
+        )
         self._persona_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

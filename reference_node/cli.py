@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--bootstrap", type=_address_list, default=(), help="HOST:PORT,... to ask for peers"
     )
     p.add_argument("--mine", action="store_true", help="mine blocks")
+    p.add_argument(
+        "--hold-mining",
+        action="store_true",
+        help="with --mine: start mining only when POST /mining/start says so (the runner calls "
+        "it at its time zero, once every node is up and its links are set)",
+    )
     p.add_argument("--mining", choices=("real", "simulated"), default="simulated")
     p.add_argument("--hashrate", type=_positive_float, default=1.0, help="share of the network")
     p.add_argument("--block-interval", type=_positive_float, default=5.0, help="seconds")
@@ -145,6 +151,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         bootstrap=args.bootstrap,
         dial_map=dial_map,
         mine=args.mine,
+        hold_mining=args.hold_mining,
         compact_blocks=args.compact_blocks,
         verify_workers=args.verify_workers,
         mining=args.mining,

@@ -32,6 +32,18 @@ class Miner:
         self.enabled = config.mine and config.hashrate > 0
         self.timer = BlockTimer(config.seed, config.node_id, config.hashrate, config.block_interval)
         self._task: asyncio.Task[None] | None = None
+        self._released = asyncio.Event()
+        if not config.hold_mining:
+            self._released.set()
+
+    def release(self) -> bool:
+        """`POST /mining/start`: a miner held by `--hold-mining` starts; True when this call
+        started it. Held, a node of a run mines nothing before the network it is part of exists
+        (the runner's time zero), however long the backend takes to start the rest."""
+        if self._released.is_set():
+            return False
+        self._released.set()
+        return True
 
     def start(self) -> None:
         if self.enabled:
@@ -45,6 +57,7 @@ class Miner:
 
     async def _run(self) -> None:
         simulated = self.node.config.mining == "simulated"
+        await self._released.wait()
         while True:
             if simulated:
                 await asyncio.sleep(self.timer.next_delay())

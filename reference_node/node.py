@@ -61,6 +61,8 @@ class NodeConfig:
     bootstrap: tuple[str, ...] = ()
     dial_map: dict[str, str] = field(default_factory=dict)
     mine: bool = False
+    hold_mining: bool = False
+    """Mine only from `POST /mining/start` on (the runner's time zero)."""
     mining: str = "simulated"
     hashrate: float = 1.0
     block_interval: float = 5.0

@@ -56,6 +56,7 @@ class FakeNode:
     events: list[dict[str, Any]] = field(default_factory=list)
     txs: int = 0
     activations: int = 0
+    mining_starts: int = 0
 
     @property
     def name(self) -> str:
@@ -206,6 +207,9 @@ class FakeBackend:
         if path == "/persona/activate" and request.method == "POST":
             node.activations += 1
             return httpx.Response(200, json={"persona": "fake", "active": True, "activated": True})
+        if path == "/mining/start" and request.method == "POST":
+            node.mining_starts += 1
+            return httpx.Response(200, json={"mining": node.spec.mine, "started": True})
         if path.startswith("/blocks/height/"):
             height = int(path.rsplit("/", 1)[1])
             return httpx.Response(200, json=self.blocks[height - 1].to_json())

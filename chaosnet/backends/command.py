@@ -23,11 +23,14 @@ def chain_args(chain: ChainSpec) -> list[str]:
     ]
 
 
-def role_args(spec: NodeSpec) -> list[str]:
-    """Flags of this node's role: miner share, byzantine persona, pruning, anything extra."""
+def role_args(spec: NodeSpec, *, hold_mining: bool = False) -> list[str]:
+    """Flags of this node's role: miner share, byzantine persona, pruning, anything extra.
+    `hold_mining`: a miner waits for `POST /mining/start` (see `node_args`)."""
     args: list[str] = []
     if spec.mine:
         args += ["--mine", f"--hashrate={spec.hashrate:g}"]
+        if hold_mining:
+            args.append("--hold-mining")
     if spec.persona:
         args.append(f"--persona={spec.persona}")
         args += [f"--persona-arg={key}={value}" for key, value in spec.persona_args]
@@ -47,8 +50,14 @@ def node_args(
     data_dir: str,
     advertise: str,
     dial_map: str | None,
+    hold_mining: bool,
 ) -> list[str]:
-    """Everything after the program name; `peers` are the addresses to dial (proxies)."""
+    """Everything after the program name; `peers` are the addresses to dial (proxies).
+
+    `hold_mining`: miners mine only once the runner calls `POST /mining/start` at its time zero,
+    so no block is found before every node is up and every link is set, however long a backend
+    takes to start them (twenty containers take far longer than twenty processes). A network
+    started without the runner (`chaosnet compose`) has no one to call it."""
     args = [
         f"--port={port}",
         f"--host={host}",
@@ -60,4 +69,4 @@ def node_args(
         args.append("--peers=" + ",".join(peers))
     if dial_map is not None:
         args.append(f"--dial-map={dial_map}")
-    return args + chain_args(chain) + role_args(spec)
+    return args + chain_args(chain) + role_args(spec, hold_mining=hold_mining)

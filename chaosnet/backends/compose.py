@@ -49,6 +49,7 @@ def compose_file(
             data_dir="/data",
             advertise=f"{name}:{port}",
             dial_map=None,
+            hold_mining=False,
         )
         services[name] = {
             "image": image,

@@ -198,6 +198,7 @@ class DockerBackend(LinkedNodes[_Node]):
             data_dir="/data",
             advertise=f"{spec.name}:{NODE_PORT}",
             dial_map=DIAL_MAP,
+            hold_mining=True,
         )
         container = engine.containers.create(
             self.node_image,

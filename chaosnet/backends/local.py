@@ -154,6 +154,7 @@ class LocalBackend(LinkedNodes[_Node]):
             data_dir=str(node.dir / "data"),
             advertise=node.address,
             dial_map=str(node.dir / "dial-map.json"),
+            hold_mining=True,
         )
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(node.dir / "node.log", "ab") as log:

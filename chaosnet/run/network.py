@@ -127,6 +127,10 @@ class Network:
         with self._doing(f"starting {', '.join(self.plan.starting)}"):
             self.backend.start_nodes(list(self.plan.starting))
 
+    def start_mining_all(self) -> None:
+        """Time zero: the starting miners begin (the backends start them held, `node_args`)."""
+        self._start_mining(*self.plan.starting)
+
     def mark_all_started(self) -> None:
         for name in self.plan.starting:
             self._mark(name, "started")
@@ -199,7 +203,8 @@ class Network:
             raise Skipped(f"{node} is {self._describe(node)}")
         with self._doing(f"restarting {node}"):
             self.backend.start_node(node)
-        if node in self.attacking:  # it comes back dormant, as it was started
+        self._start_mining(node)  # it comes back held, as it was started
+        if node in self.attacking:  # and dormant
             self._activate(node)
         self._mark(node, "restarted")
 
@@ -232,6 +237,7 @@ class Network:
             raise Skipped(f"{node} is already running")
         with self._doing(f"starting {node} ({state})"):
             self.backend.start_node(node)
+        self._start_mining(node)
         self._mark(node, state)
 
     def _stop(self, node: str, state: str) -> None:
@@ -256,6 +262,7 @@ class Network:
         if not self.is_running(node):
             with self._doing(f"starting {node}"):
                 self.backend.start_node(node)
+            self._start_mining(node)
         self._activate(node)
         self.attacking.add(node)
         self._mark(node, "attack started")
@@ -274,6 +281,21 @@ class Network:
             answer.raise_for_status()
             if answer.json().get("active") is not True:
                 raise RuntimeError(f"{node} did not activate its persona: {answer.text}")
+
+    def _start_mining(self, *nodes: str) -> None:
+        """`POST /mining/start` on each of `nodes` that mines; its answer must say it mines."""
+        miners = [spec.name for spec in self.plan.nodes if spec.mine and spec.name in nodes]
+        if not miners:
+            return
+        with (
+            self._doing(f"starting mining on {', '.join(miners)}"),
+            httpx.Client(timeout=5.0, transport=self.transport) as client,
+        ):
+            for node in miners:
+                answer = client.post(f"{self.backend.endpoint(node).url}/mining/start")
+                answer.raise_for_status()
+                if answer.json().get("mining") is not True:
+                    raise RuntimeError(f"{node} did not start mining: {answer.text}")
 
     def _anchor(self, action: Chaos | Wait) -> None:
         """Chaos and Wait only anchor other events: nothing to apply."""

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
 from .. import __version__
+from ..miner import Miner
 from ..node import Node
 from ..p2p.manager import PeerManager
 from . import errors
@@ -60,6 +61,7 @@ def create_app(
     peers: PeerManager,
     protocol: PeerProtocol,
     reads: PolledReads,
+    miner: Miner,
     lifespan: Lifespan | None = None,
     *,
     peer_door: bool = True,
@@ -68,7 +70,7 @@ def create_app(
     declares: the reference `PeerDoor` is tested against, not a way to serve."""
 
     def routers() -> list[APIRouter]:
-        return [user_router(node, peers, reads), peer_router(protocol)]
+        return [user_router(node, peers, reads, miner), peer_router(protocol)]
 
     app = NodeAPI(routers, title="chaosnet reference node", version=__version__, lifespan=lifespan)
     app.add_middleware(LimitAndCount, metrics=node.metrics)

@@ -16,6 +16,7 @@ from ..core.encoding import MAX_U63
 from ..core.spv import make_proof
 from ..core.tx import Transaction
 from ..events import MAX_PAGE
+from ..miner import Miner
 from ..node import Node
 from ..p2p.manager import PeerManager
 from ..p2p.sync import MAX_HEADERS
@@ -103,7 +104,7 @@ def metric_names(query: bytes) -> list[str] | None:
     return [value for _, value in pairs]
 
 
-def user_router(node: Node, peers: PeerManager, reads: PolledReads) -> APIRouter:
+def user_router(node: Node, peers: PeerManager, reads: PolledReads, miner: Miner) -> APIRouter:
     router = APIRouter(responses=schemas.errors(400, 413))
 
     def block_json(block: Block, height: int) -> dict[str, Any]:
@@ -219,6 +220,12 @@ def user_router(node: Node, peers: PeerManager, reads: PolledReads) -> APIRouter
         persona = node.persona
         activated = persona.activate() if isinstance(persona, Dormant) else False
         return {"persona": persona.name, "active": True, "activated": activated}
+
+    @router.post("/mining/start")
+    async def start_mining() -> dict[str, Any]:
+        """The runner's time zero for a node started with `--hold-mining`; a no-op on any other.
+        `mining`: the node mines (it was started with `--mine`); `started`: this call started it."""
+        return {"mining": miner.enabled, "started": miner.release()}
 
     @router.get("/proof/{txid}", responses=schemas.errors(404, 410))
     async def proof(txid: Hash) -> Response:

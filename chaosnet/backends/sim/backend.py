@@ -74,6 +74,7 @@ class SimBackend:
                 data_dir=str(run_dir / "nodes" / spec.name),
                 advertise=f"{host_of(spec.name)}:{PORT}",
                 dial_map=None,
+                hold_mining=True,
             )
             self._configs[spec.name] = config_from_args(parser.parse_args(args), parser)
         hosts = {host_of(name): name for name in self._configs}

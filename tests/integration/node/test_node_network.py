@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from reference_node.core.keys import account_address, account_key
@@ -60,3 +62,17 @@ def test_a_transaction_sent_to_one_node_is_confirmed_on_all(network, wait):
     double = make_transfer(account_key(2), account_address(4), 1, 9, 0)
     refused = network[2].post("/tx", json=double.to_json())
     assert refused.status_code == 400 and "nonce" in refused.json()["error"]
+
+
+def test_a_held_miner_mines_only_from_post_mining_start(spawn, wait):
+    """The runner's time zero: blocks come once it says so, not while other nodes still start."""
+    fast = ("--mine", "--hashrate", "1", "--block-interval", "0.2")
+    held = spawn("held", *fast, "--hold-mining")
+    idle = spawn("idle")
+    time.sleep(1.5)  # about seven blocks' time, were it mining
+    assert held.status()["height"] == 0
+
+    assert held.post("/mining/start").json() == {"mining": True, "started": True}
+    wait(lambda: held.status()["height"] >= 3, 20, "three blocks once started")
+    assert held.post("/mining/start").json() == {"mining": True, "started": False}
+    assert idle.post("/mining/start").json() == {"mining": False, "started": False}

@@ -38,6 +38,7 @@ def test_node_args_follow_the_cli_contract() -> None:
         data_dir="/d",
         advertise="127.0.0.1:8001",
         dial_map="/m.json",
+        hold_mining=True,
     )
     assert args[:7] == [
         "--port=8001",
@@ -54,6 +55,7 @@ def test_node_args_follow_the_cli_contract() -> None:
         "--seed=3",
         "--mine",
         "--hashrate=0.25",
+        "--hold-mining",
         "--persona=sybil",
         "--persona-arg=ids=5",
         "--prune=20",
@@ -68,6 +70,14 @@ def test_compose_file_has_the_original_plan_shape() -> None:
     assert command.startswith("--port=8001 ")
     assert "--peers=node2:8002,node3:8003" in command
     assert set(document["volumes"]) == {"node1-data", "node2-data", "node3-data"}
+
+
+def test_a_compose_file_s_miners_mine_from_the_start() -> None:
+    """No runner calls `POST /mining/start` on a compose network; a held miner would never mine."""
+    miner = NodeSpec("node1", ("node2",), mine=True, hashrate=1.0)
+    document = yaml.safe_load(compose_file(ring_topology(2), ChainSpec(), {"node1": miner}))
+    command = document["services"]["node1"]["command"]
+    assert "--mine " in command and "--hold-mining" not in command
 
 
 def test_ring_topology_small_cases() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,46 @@ def test_an_attack_starts_and_stops_once(tmp_path: Path, backend: FakeBackend) -
     assert network.running_honest() == ["n1", "n2"]
     network.apply(AttackStart("evil"))  # a second attack: started again, then activated
     assert backend.nodes["evil"].running and backend.nodes["evil"].activations == 2
+
+
+def test_miners_start_mining_at_time_zero_and_again_whenever_they_start_again(
+    tmp_path: Path, backend: FakeBackend
+) -> None:
+    scenario = Scenario(
+        name="held",
+        duration=10.0,
+        nodes=(
+            NodeDef("m1", hashrate=0.5),
+            NodeDef("relay", role=Role.HONEST),
+            NodeDef("m2", hashrate=0.5, starts=False),
+        ),
+    )
+    plan = resolve(scenario)
+    backend.setup(tmp_path, ChainSpec(difficulty=4), list(plan.nodes))
+    network = Network(plan, backend, Journal(tmp_path / "events.jsonl"), backend.transport)
+    network.start_all()
+    network.mark_all_started()
+    assert backend.nodes["m1"].mining_starts == 0, "started held: nothing mined before time zero"
+    network.start_mining_all()
+    network.apply(Crash("m1"))
+    network.apply(Restart("m1"))
+    network.apply(Join("m2"))
+    starts = {name: node.mining_starts for name, node in backend.nodes.items()}
+    assert starts == {"m1": 2, "relay": 0, "m2": 1}
+
+
+def test_a_miner_that_does_not_say_it_mines_is_a_harness_fault(
+    tmp_path: Path, backend: FakeBackend
+) -> None:
+    scenario = Scenario(name="deaf", duration=10.0, nodes=(NodeDef("m1", hashrate=1.0),))
+    plan = resolve(scenario)
+    backend.setup(tmp_path, ChainSpec(difficulty=4), list(plan.nodes))
+    backend.nodes["m1"].spec = replace(backend.nodes["m1"].spec, mine=False)  # it ignores --mine
+    network = Network(plan, backend, Journal(tmp_path / "events.jsonl"), backend.transport)
+    network.start_all()
+    expected = r"m1 did not start mining: .* — while starting mining on m1"
+    with pytest.raises(HarnessFault, match=expected):
+        network.start_mining_all()
 
 
 def test_anything_the_backend_raises_is_a_harness_fault_saying_what_was_being_done(
