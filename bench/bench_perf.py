@@ -328,12 +328,12 @@ def run_scenario(
 
 def propagation(scenario: Path, out: Path, backend: str = "local") -> dict[str, Any]:
     """One `chaosnet run` of `scenario`: propagation p50/p90 (s), stale blocks, reorgs, seconds
-    from starting the nodes until all were healthy (the timeline's start on the run clock), and
-    the run's load average at its end."""
+    from starting the nodes until all were healthy (the journal's `nodes_up`), and the run's load
+    average at its end."""
     results, run_dir = run_scenario(scenario, out, backend)
     metrics = results["metrics"]
     events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
-    healthy = next(e["t"] for e in events if e.get("phase") == "timeline")
+    healthy = next(e["seconds"] for e in events if e["kind"] == "nodes_up")
     return {
         "verdict": results["verdict"],
         "p50": metrics["propagation"]["p50"],

@@ -152,8 +152,11 @@ class Runner:
         """Start every starting node; time zero is the moment the last of them answered. Miners
         begin once the links are set: before that the network is not yet the scenario's."""
         self._phase("start")
+        began = self.journal.now()
         self.network.start_all()
+        starting = self.journal.now() - began
         self.journal.start_clock()
+        self.journal.record("nodes_up", seconds=round(starting, 4))
         self.network.mark_all_started()
         self.network.apply_link_defaults()
         self.network.start_mining_all()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import docker
+from tests.fakes import journal_of
 from tests.runs import only_run_dir, run_ok
 
 LABEL = "chaosnet"
@@ -57,3 +58,8 @@ def test_twenty_node_containers_reach_a_verdict_and_memory_is_recorded(out: Path
     assert len(memory) == 20
     median = sorted(memory.values())[10]
     print(f"median memory per node container: {median / 2**20:.1f} MiB")
+    journal = journal_of(only_run_dir(out))
+    starting = next(r["seconds"] for r in journal if r["kind"] == "nodes_up")
+    early = [r for r in journal if r["kind"] == "block_seen" and r["seen_t"] < 0]
+    assert not early, f"blocks found before time zero, while the containers started: {early}"
+    print(f"twenty containers answered after {starting:.1f} s; no block was found before")
