@@ -35,10 +35,12 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import httpx
 import jsonschema
 import psutil
 from rich.console import Console
 
+from chaosnet.backends.base import Backend
 from chaosnet.observe.metrics import partition_windows as metric_windows
 from chaosnet.report.junit import to_junit
 from chaosnet.report.load import load_run
@@ -68,6 +70,14 @@ def chaosnet(
         env={**os.environ, "COLUMNS": "200"},
         check=False,
     )
+
+
+def start_mining(backend: Backend, *names: str) -> None:
+    """What the runner does at time zero for a test that drives a backend itself: the backends
+    start miners held (`node_args`), and each begins on `POST /mining/start`."""
+    for name in names:
+        answer = httpx.post(f"{backend.endpoint(name).url}/mining/start", timeout=5)
+        assert answer.json()["mining"] is True, f"{name} does not mine: {answer.text}"
 
 
 def only_run_dir(out: Path) -> Path:

@@ -11,6 +11,7 @@ import httpx
 
 from chaosnet.backends.docker import DockerBackend
 from chaosnet.specs import ChainSpec, NodeSpec
+from tests.runs import start_mining
 
 CHAIN = ChainSpec(difficulty=8, block_interval=0.5, seed=5)
 NODES = [
@@ -38,6 +39,7 @@ def test_real_nodes_partition_and_restart_from_the_volume(images: None, tmp_path
     try:
         backend.setup(tmp_path / "run-real", CHAIN, NODES)
         backend.start_nodes(["n1", "n2", "n3"])
+        start_mining(backend, "n1", "n2")
         _wait(
             "height 3 everywhere", lambda: all(_height(backend, n) >= 3 for n in ("n1", "n2", "n3"))
         )
@@ -56,6 +58,7 @@ def test_real_nodes_partition_and_restart_from_the_volume(images: None, tmp_path
         before = _height(backend, "n2")
         backend.kill_node("n2")
         backend.start_node("n2")
+        start_mining(backend, "n2")
         assert _height(backend, "n2") >= before - 1  # the chain came back from the volume
         stats = backend.stats("n1")
         assert stats.rss_bytes is not None

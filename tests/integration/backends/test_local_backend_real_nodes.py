@@ -16,7 +16,7 @@ import pytest
 from chaosnet import tools
 from chaosnet.backends.local import LocalBackend
 from chaosnet.specs import ChainSpec, NodeSpec
-from tests.runs import SCENARIOS, wait_for_phase
+from tests.runs import SCENARIOS, start_mining, wait_for_phase
 
 
 def real_node_available() -> bool:
@@ -59,6 +59,7 @@ def test_three_real_nodes_sync_survive_kill_restart_and_leave_nothing(tmp_path: 
     try:
         backend.setup(tmp_path, CHAIN, NODES)
         backend.start_nodes(["n1", "n2", "n3"])
+        start_mining(backend, "n1")
         _wait(
             "every node at height 3",
             lambda: all(_height(backend, n) >= 3 for n in ["n1", "n2", "n3"]),

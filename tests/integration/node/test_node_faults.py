@@ -24,6 +24,7 @@ from chaosnet.faults.toxiproxy import ToxiproxyClient
 from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
 from reference_node.core.keys import account_address, account_key
 from reference_node.core.tx import make_transfer
+from tests.runs import start_mining
 
 pytestmark = [pytest.mark.timeout(90)]
 
@@ -104,6 +105,7 @@ def network(tmp_path: Path) -> Iterator[Callable[..., Net]]:
             15,
             "a full mesh of peers",
         )
+        start_mining(backend, *names[:miners])
         return net
 
     yield _make
