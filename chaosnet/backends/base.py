@@ -28,7 +28,8 @@ class Backend(Protocol):
         """Start (or start again after a crash) the node on its own data dir / volume.
 
         Returns once the node answers `GET /health`; a node that exits or stays silent past the
-        backend's start timeout is a `BackendError` quoting the end of its log.
+        backend's start timeout is a `BackendError` quoting the end of its log. A miner starts
+        held (`node_args(hold_mining=True)`): the runner says when it begins.
         """
 
     def start_nodes(self, names: Sequence[str]) -> None:
