@@ -27,7 +27,7 @@ from fastapi import FastAPI
 
 from .api import create_app
 from .api.peer import PeerProtocol
-from .api.user import PolledReads
+from .api.user import PolledReads, RunnerControls
 from .behaviors import make_persona
 from .behaviors.listen import Listen, TcpListen
 from .behaviors.wire import Wire
@@ -77,8 +77,9 @@ class NodeApp:
         self.miner = Miner(self.node, self.persona)
         self.p2p = PeerProtocol(self.node, self.peers)
         self.reads = PolledReads(self.node, self.peers)
+        self.controls = RunnerControls(self.node, self.miner)
         self.http = create_app(
-            self.node, self.peers, self.p2p, self.reads, self.miner, lifespan=self.lifespan
+            self.node, self.peers, self.p2p, self.reads, self.controls, lifespan=self.lifespan
         )
         self._persona_task: asyncio.Task[None] | None = None
 

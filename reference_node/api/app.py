@@ -19,13 +19,12 @@ from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
 from .. import __version__
-from ..miner import Miner
 from ..node import Node
 from ..p2p.manager import PeerManager
 from . import errors
 from .body import LimitAndCount
 from .peer import PeerDoor, PeerProtocol, peer_router
-from .user import PolledReads, user_router
+from .user import PolledReads, RunnerControls, user_router
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -61,7 +60,7 @@ def create_app(
     peers: PeerManager,
     protocol: PeerProtocol,
     reads: PolledReads,
-    miner: Miner,
+    controls: RunnerControls,
     lifespan: Lifespan | None = None,
     *,
     peer_door: bool = True,
@@ -70,7 +69,7 @@ def create_app(
     declares: the reference `PeerDoor` is tested against, not a way to serve."""
 
     def routers() -> list[APIRouter]:
-        return [user_router(node, peers, reads, miner), peer_router(protocol)]
+        return [user_router(node, peers, reads, controls), peer_router(protocol)]
 
     app = NodeAPI(routers, title="chaosnet reference node", version=__version__, lifespan=lifespan)
     app.add_middleware(LimitAndCount, metrics=node.metrics)

@@ -281,16 +281,21 @@ Responder = Callable[[Message], Coroutine[Any, Any, Answer]]
 
 
 async def serve(world: World, node: str, message: Message, client: str = "runner") -> Answer:
-    """The node answering `message`, as its own work: a peer-protocol route or a polled read
-    through the node's direct doors (`PeerProtocol.answer`, `PolledReads.answer`: the same
-    handlers without the HTTP server), anything else through its FastAPI app as ASGI."""
+    """The node answering `message`, as its own work: a peer-protocol route, a polled read or a
+    runner's control call through the node's direct doors (`PeerProtocol.answer`,
+    `PolledReads.answer`, `RunnerControls.answer`: the same handlers without the HTTP server),
+    anything else through its FastAPI app as ASGI."""
     app = world.apps[node]
     path = message.target.partition(b"?")[0].decode("latin-1")
     if app.p2p.serves(message.method, path):
         caller = message.header(b"x-chaosnet-node")
         status, content = await app.p2p.answer(message.method, path, caller, message.body)
         return status, JSON_HEADERS, content
-    return polled_read(app, message) or await serve_asgi(app.http, message, client)
+    return (
+        polled_read(app, message)
+        or app.controls.answer(message.method, path, message.body)
+        or await serve_asgi(app.http, message, client)
+    )
 
 
 def polled_read(app: NodeApp, message: Message) -> Answer | None:

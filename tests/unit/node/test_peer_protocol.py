@@ -114,7 +114,7 @@ async def over_http(app: FastAPI, sent: list[Request]) -> list:
 
 def fastapi_routes(app: NodeApp) -> FastAPI:
     """The node's HTTP app without `PeerDoor`: peers answered by the declared FastAPI routes."""
-    return create_app(app.node, app.peers, app.p2p, app.reads, app.miner, peer_door=False)
+    return create_app(app.node, app.peers, app.p2p, app.reads, app.controls, peer_door=False)
 
 
 async def direct(app: NodeApp, conversation: list[tuple[str, str, str, bytes]]) -> list:

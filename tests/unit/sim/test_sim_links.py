@@ -112,6 +112,20 @@ def test_the_runners_direct_read_answers_as_its_requests_do(sim: SimBackend) -> 
         transport.read(url)
 
 
+def test_the_runners_control_calls_never_build_a_nodes_routes(sim: SimBackend) -> None:
+    """`POST /mining/start` and `/persona/activate` take the node's direct door, as the polled
+    reads do: building a node's FastAPI routes costs about 0.1 CPU s, which a simulated node
+    that the runner only steers and polls never pays."""
+    app = sim.world.apps["n2"]  # n1's routes were built for the backend's one check of them
+    with httpx.Client(transport=sim.transport) as client:
+        url = sim.endpoint("n2").url
+        assert client.post(f"{url}/mining/start").json() == {"mining": False, "started": False}
+        activated = client.post(f"{url}/persona/activate").json()
+        assert activated == {"persona": "honest", "active": True, "activated": False}
+        assert client.get(f"{url}/status").status_code == 200
+    assert app.http._build is not None, "the node's routes were built"
+
+
 def slow_door(sim: SimBackend, seconds: float) -> str:
     """A host of n2 whose handler waits `seconds` of n2's time before it answers: handling that
     goes on past its first step (most handlers answer in one, without a task)."""
