@@ -273,29 +273,35 @@ class Network:
 
     def _activate(self, node: str) -> None:
         """`POST /persona/activate` on the attacker; its answer must say the persona runs."""
-        with (
-            self._doing(f"activating {node}'s persona"),
-            httpx.Client(timeout=5.0, transport=self.transport) as client,
-        ):
-            answer = client.post(f"{self.backend.endpoint(node).url}/persona/activate")
-            answer.raise_for_status()
-            if answer.json().get("active") is not True:
-                raise RuntimeError(f"{node} did not activate its persona: {answer.text}")
+        self._steer(
+            [node],
+            "/persona/activate",
+            "active",
+            "did not activate its persona",
+            doing=f"activating {node}'s persona",
+        )
 
     def _start_mining(self, *nodes: str) -> None:
         """`POST /mining/start` on each of `nodes` that mines; its answer must say it mines."""
         miners = [spec.name for spec in self.plan.nodes if spec.mine and spec.name in nodes]
-        if not miners:
-            return
-        with (
-            self._doing(f"starting mining on {', '.join(miners)}"),
-            httpx.Client(timeout=5.0, transport=self.transport) as client,
-        ):
-            for node in miners:
-                answer = client.post(f"{self.backend.endpoint(node).url}/mining/start")
+        if miners:
+            self._steer(
+                miners,
+                "/mining/start",
+                "mining",
+                "did not start mining",
+                doing=f"starting mining on {', '.join(miners)}",
+            )
+
+    def _steer(self, nodes: list[str], path: str, flag: str, failed: str, *, doing: str) -> None:
+        """`POST path` on each node, one client for all; an answer without `flag: true` is the
+        harness failing (`failed` says how), as is any error reaching the node."""
+        with self._doing(doing), httpx.Client(timeout=5.0, transport=self.transport) as client:
+            for node in nodes:
+                answer = client.post(f"{self.backend.endpoint(node).url}{path}")
                 answer.raise_for_status()
-                if answer.json().get("mining") is not True:
-                    raise RuntimeError(f"{node} did not start mining: {answer.text}")
+                if answer.json().get(flag) is not True:
+                    raise RuntimeError(f"{node} {failed}: {answer.text}")
 
     def _anchor(self, action: Chaos | Wait) -> None:
         """Chaos and Wait only anchor other events: nothing to apply."""
