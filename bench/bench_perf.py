@@ -17,8 +17,10 @@
   * block propagation p50/p90 to 90 % of 10 nodes on 100 ms links, degree 4, idle and at 120 TPS
     (`chaosnet run scenarios/bench/propagation-*.yaml`, read from results.json; one run each,
     its percentiles are already over every block of the run);
-  * with --docker, scenarios/scale-20.yaml on the local and the docker backend back to back:
-    propagation, stale blocks, reorgs, time until every node was healthy.
+  * with --pairs N, scenarios/scale-20.yaml on the local and the docker backend back to back, N
+    pairs, each pair on its own seed (the scenario's, then +1, ...): propagation, stale blocks
+    among those found during the timeline, reorgs, time until every node was healthy; and per
+    backend the median p90 and the pooled stale rate.
 Writes bench/results/perf.json and prints a table. Real node processes on 127.0.0.1; figures
 from a shared machine are indicative, so the load average is recorded beside them.
 """
@@ -44,6 +46,7 @@ from typing import Any
 
 import httpx
 import psutil
+import yaml
 
 from chaosnet.backends.toxiproxy_server import ToxiproxyServer
 from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient
@@ -306,12 +309,17 @@ def bytes_per_confirmed_tx(work: Path, count: int, *flags: str) -> float:
 
 
 def run_scenario(
-    scenario: Path, out: Path, backend: str, timeout: float | None = None
+    scenario: Path,
+    out: Path,
+    backend: str,
+    timeout: float | None = None,
+    seed: int | None = None,
 ) -> tuple[dict[str, Any], Path]:
     """One `chaosnet run` of `scenario` as a user starts it (a non-zero exit is a missed target,
     read in its results): its `results.json` and its run directory."""
+    command = [str(CHAOSNET_BIN), "run", str(scenario), "--backend", backend, "--out", str(out)]
     proc = subprocess.run(
-        [str(CHAOSNET_BIN), "run", str(scenario), "--backend", backend, "--out", str(out)],
+        command if seed is None else [*command, "--seed", str(seed)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -326,25 +334,79 @@ def run_scenario(
     return json.loads(found[0].read_text(encoding="utf-8")), found[0].parent
 
 
-def propagation(scenario: Path, out: Path, backend: str = "local") -> dict[str, Any]:
+def propagation(
+    scenario: Path, out: Path, backend: str = "local", seed: int | None = None
+) -> dict[str, Any]:
     """One `chaosnet run` of `scenario`: propagation p50/p90 (s), stale blocks, reorgs, seconds
     from starting the nodes until all were healthy (the journal's `nodes_up`), and the run's load
     average at its end."""
-    results, run_dir = run_scenario(scenario, out, backend)
+    results, run_dir = run_scenario(scenario, out, backend, seed=seed)
     metrics = results["metrics"]
     events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     healthy = next(e["seconds"] for e in events if e["kind"] == "nodes_up")
+    mined, stale = timeline_blocks(events)
     return {
         "verdict": results["verdict"],
+        "seed": results["seed"],
         "p50": metrics["propagation"]["p50"],
         "p90": metrics["propagation"]["p90"],
         "blocks": metrics["propagation"]["blocks"],
-        "stale": metrics["blocks"] - metrics["final_height"],
-        "mined": metrics["blocks"],
+        "stale": stale,
+        "mined": mined,
         "reorgs": metrics["reorgs"]["count"],
         "healthy_s": healthy,
         "load_average": load_average(),
     }
+
+
+def timeline_blocks(events: list[dict[str, Any]]) -> tuple[int, int]:
+    """Blocks first seen during the timeline, and how many of them the final chain left out.
+
+    A backend that settles longer mines on after the timeline: counting only the timeline's
+    blocks compares two backends over the same stretch of the same block schedule.
+    """
+    settle = next(e["t"] for e in events if e["kind"] == "phase" and e["phase"] == "settle")
+    first: dict[str, float] = {}
+    for e in events:
+        if e["kind"] == "block_seen":
+            first[e["hash"]] = min(first.get(e["hash"], e["seen_t"]), e["seen_t"])
+    found = {h for h, t in first.items() if 0 <= t < settle}
+    final = [e for e in events if e["kind"] == "final_chain"][-1]
+    return len(found), len(found - {b["hash"] for b in final["blocks"]})
+
+
+def backend_pairs(count: int, out: Path) -> dict[str, Any]:
+    """`count` runs of scale-20 on local and then on docker, seeds counting up from the
+    scenario's: each pair mines one block schedule on both backends, and the seeds vary the
+    near-ties that decide the stale blocks."""
+    base = yaml.safe_load(SCALE_20.read_text(encoding="utf-8"))["seed"]
+    pairs = []
+    for i in range(count):
+        seed = base + i
+        pair: dict[str, Any] = {
+            backend: propagation(SCALE_20, out / f"pair{i}-{backend}", backend, seed)
+            for backend in ("local", "docker")
+        }
+        pair["p90_ratio"] = round(pair["docker"]["p90"] / pair["local"]["p90"], 2)
+        print(f"pair {i + 1} of {count} (seed {seed}): " + ", ".join(
+            f"{b} p90 {pair[b]['p90']} s stale {pair[b]['stale']} of {pair[b]['mined']}"
+            for b in ("local", "docker")
+        ), flush=True)  # fmt: skip
+        pairs.append(pair)
+    summary: dict[str, Any] = {}
+    for backend in ("local", "docker"):
+        mined = sum(p[backend]["mined"] for p in pairs)
+        stale = sum(p[backend]["stale"] for p in pairs)
+        summary[backend] = {
+            "p90_median": statistics.median(p[backend]["p90"] for p in pairs),
+            "stale": stale,
+            "mined": mined,
+            "stale_rate": round(stale / mined, 4) if mined else None,
+        }
+    local_rate, docker_rate = summary["local"]["stale_rate"], summary["docker"]["stale_rate"]
+    summary["p90_ratio_median"] = statistics.median(p["p90_ratio"] for p in pairs)
+    summary["stale_ratio"] = round(docker_rate / local_rate, 2) if local_rate else None
+    return {"pairs": pairs, "summary": summary}
 
 
 def load_average() -> float:
@@ -387,10 +449,16 @@ def run_once(run: int, quick: bool, chains: dict[str, Path], work: Path) -> dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
-    parser.add_argument("--runs", type=int, default=1 if quick else 3)
+    parser.add_argument(
+        "--runs", type=int, default=1 if quick else 3, help="runs of the node figures; 0: none"
+    )
     parser.add_argument("--no-scenarios", action="store_true", help="skip the chaosnet runs")
     parser.add_argument(
-        "--docker", action="store_true", help="also scale-20 on local and on docker, back to back"
+        "--pairs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N pairs of scale-20 on local then docker, one seed per pair (needs `make images`)",
     )
     args = parser.parse_args()
     sizes = {"sync": 10_000, "sync_quick": 2_000, "1k": 1_000}
@@ -401,24 +469,23 @@ def main() -> None:
         chains = {
             name: write_chain(root / f"chain-{name}", count)
             for name, count in sizes.items()
-            if name != ("sync" if quick else "sync_quick")
+            if args.runs and name != ("sync" if quick else "sync_quick")
         }
-        chains["txs"] = write_chain(root / "chain-txs", tx_blocks, txs_per_block=100)
+        if args.runs:
+            chains["txs"] = write_chain(root / "chain-txs", tx_blocks, txs_per_block=100)
         runs = []
         for run in range(args.runs):
             (root / f"run{run}").mkdir()
             runs.append(run_once(run, quick, chains, root / f"run{run}"))
-        medians = {k: round(statistics.median(r[k] for r in runs), 2) for k in runs[0]}
+        medians = (
+            {k: round(statistics.median(r[k] for r in runs), 2) for k in runs[0]} if runs else {}
+        )
         scenarios: dict[str, Any] = {}
         if not args.no_scenarios:
             for name in ("idle", "load"):
                 scenario = ROOT / "scenarios" / "bench" / f"propagation-{name}.yaml"
                 scenarios[name] = propagation(scenario, root / f"scenario-{name}")
-        if args.docker:
-            for backend in ("local", "docker"):
-                scenarios[f"scale-20 {backend}"] = propagation(
-                    SCALE_20, root / f"scale-20-{backend}", backend
-                )
+        pairs = backend_pairs(args.pairs, root / "scale-20") if args.pairs else None
     result = {
         "quick": quick,
         "runs": args.runs,
@@ -426,28 +493,44 @@ def main() -> None:
         "median": medians,
         "all": runs,
         "propagation": scenarios,
+        "docker_beside_local": pairs,
         "seconds": round(time.monotonic() - started, 1),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print_table(medians, scenarios)
+    print_table(medians, scenarios, pairs)
     print(f"written to {RESULTS} in {result['seconds']} s")
 
 
-def print_table(medians: dict[str, float], scenarios: dict[str, Any]) -> None:
+def print_table(
+    medians: dict[str, float], scenarios: dict[str, Any], pairs: dict[str, Any] | None
+) -> None:
     print(f"{'figure':>40} | median")
     for key, value in medians.items():
         print(f"{key:>40} | {value}")
-    serial, parallel = (
-        medians["sync_100tx_blocks_serial_s"],
-        medians["sync_100tx_blocks_parallel_s"],
-    )
-    print(f"{'signature check speed-up (serial/parallel)':>40} | {serial / parallel:.2f}x")
+    if medians:
+        serial, parallel = (
+            medians["sync_100tx_blocks_serial_s"],
+            medians["sync_100tx_blocks_parallel_s"],
+        )
+        print(f"{'signature check speed-up (serial/parallel)':>40} | {serial / parallel:.2f}x")
     for name, run in scenarios.items():
         print(
             f"{name:>40} | {run['verdict']}: p50 {run['p50']} / p90 {run['p90']} s, "
             f"stale {run['stale']} of {run['mined']}, reorgs {run['reorgs']}, "
             f"healthy after {run['healthy_s']:.1f} s, load {run['load_average']}"
+        )
+    if pairs:
+        summary = pairs["summary"]
+        for backend in ("local", "docker"):
+            s = summary[backend]
+            print(
+                f"{'scale-20 ' + backend:>40} | p90 median {s['p90_median']} s, "
+                f"stale {s['stale']} of {s['mined']} ({s['stale_rate']})"
+            )
+        print(
+            f"{'scale-20 docker / local':>40} | p90 {summary['p90_ratio_median']}x (median of "
+            f"{len(pairs['pairs'])} pairs), stale rate {summary['stale_ratio']}x"
         )
 
 
