@@ -1,7 +1,7 @@
 """Every attack scenario's assertions can fail: run with its attackers made honest (same hashrate,
 same place in the network, no identities), each one fails on the assertions that say the attack
-happened. On the sim backend, where a run takes seconds (eclipse's are also checked on local,
-where the identities are real TCP listeners: `tests/integration/run/test_eclipse_local.py`)."""
+happened. On the sim backend, where a run takes seconds (eclipse-undefended's is also checked
+on local, in real time: `tests/integration/run/test_eclipse_local.py`)."""
 
 from __future__ import annotations
 
