@@ -18,9 +18,9 @@
     (`chaosnet run scenarios/bench/propagation-*.yaml`, read from results.json; one run each,
     its percentiles are already over every block of the run);
   * with --pairs N, scenarios/scale-20.yaml on the local and the docker backend back to back, N
-    pairs, each pair on its own seed (the scenario's, then +1, ...): propagation, stale blocks
-    among those found during the timeline, reorgs, time until every node was healthy; and per
-    backend the median p90 and the pooled stale rate.
+    pairs, each pair on its own seed (the scenario's or --first-seed, then +1, ...):
+    propagation, stale blocks among those found during the timeline, reorgs, time until every
+    node was healthy; and per backend the median p90 and the pooled stale rate.
 Writes bench/results/perf.json and prints a table. Real node processes on 127.0.0.1; figures
 from a shared machine are indicative, so the load average is recorded beside them.
 """
@@ -375,11 +375,13 @@ def timeline_blocks(events: list[dict[str, Any]]) -> tuple[int, int]:
     return len(found), len(found - {b["hash"] for b in final["blocks"]})
 
 
-def backend_pairs(count: int, out: Path) -> dict[str, Any]:
-    """`count` runs of scale-20 on local and then on docker, seeds counting up from the
-    scenario's: each pair mines one block schedule on both backends, and the seeds vary the
-    near-ties that decide the stale blocks."""
-    base = yaml.safe_load(SCALE_20.read_text(encoding="utf-8"))["seed"]
+def backend_pairs(count: int, out: Path, first_seed: int | None = None) -> dict[str, Any]:
+    """`count` runs of scale-20 on local and then on docker, seeds counting up from
+    `first_seed` (the scenario's by default): each pair mines one block schedule on both
+    backends, and the seeds vary the near-ties that decide the stale blocks."""
+    base = first_seed
+    if base is None:
+        base = int(yaml.safe_load(SCALE_20.read_text(encoding="utf-8"))["seed"])
     pairs = []
     for i in range(count):
         seed = base + i
@@ -460,6 +462,9 @@ def main() -> None:
         metavar="N",
         help="also N pairs of scale-20 on local then docker, one seed per pair (needs `make images`)",
     )
+    parser.add_argument(
+        "--first-seed", type=int, metavar="S", help="the first pair's seed (default: scale-20's)"
+    )
     args = parser.parse_args()
     sizes = {"sync": 10_000, "sync_quick": 2_000, "1k": 1_000}
     tx_blocks = 30 if quick else 100
@@ -485,7 +490,9 @@ def main() -> None:
             for name in ("idle", "load"):
                 scenario = ROOT / "scenarios" / "bench" / f"propagation-{name}.yaml"
                 scenarios[name] = propagation(scenario, root / f"scenario-{name}")
-        pairs = backend_pairs(args.pairs, root / "scale-20") if args.pairs else None
+        pairs = (
+            backend_pairs(args.pairs, root / "scale-20", args.first_seed) if args.pairs else None
+        )
     result = {
         "quick": quick,
         "runs": args.runs,
