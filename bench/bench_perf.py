@@ -341,6 +341,10 @@ def propagation(
     from starting the nodes until all were healthy (the journal's `nodes_up`), and the run's load
     average at its end."""
     results, run_dir = run_scenario(scenario, out, backend, seed=seed)
+    if results["verdict"] == "error":  # no timeline or no final chain to read figures from
+        raise SystemExit(
+            f"{scenario.name} on {backend} (seed {results['seed']}): {results['error']}"
+        )
     metrics = results["metrics"]
     events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     healthy = next(e["seconds"] for e in events if e["kind"] == "nodes_up")
