@@ -159,6 +159,7 @@ class ChainState:
         self._bodies: OrderedDict[str, Block] = OrderedDict({root.hash: self.genesis})
         self._undos: OrderedDict[str, Undo] = OrderedDict()
         self._header_path: tuple[Entry, list[Entry]] | None = None
+        self._header_path_done = 0  # how many of the path's first entries have their body
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -209,7 +210,11 @@ class ChainState:
         return [e.header for e in self.active[start : start + count]]
 
     def missing_blocks(self, limit: int, window: int) -> list[Entry]:
-        """Bodies to download: on the best-header chain, lowest first, at most `window` ahead."""
+        """Bodies to download: on the best-header chain, lowest first, at most `window` ahead.
+
+        A round starts past the path's leading entries that already have their body (a body,
+        once stored, stays), so a sync of n blocks walks its path about once, not once a round.
+        """
         best = self.best_header
         if self._header_path is None or self._header_path[0] is not best:
             path: list[Entry] = []
@@ -218,10 +223,16 @@ class ChainState:
                 path.append(entry)
                 entry = entry.parent
             path.reverse()
-            self._header_path = (best, path)
+            self._header_path, self._header_path_done = (best, path), 0
+        path = self._header_path[1]
+        done = self._header_path_done
+        while done < len(path) and (path[done].has_data or path[done].invalid):
+            done += 1
+        self._header_path_done = done
         max_height = self.height + window
         out: list[Entry] = []
-        for entry in self._header_path[1]:
+        for i in range(done, len(path)):
+            entry = path[i]
             if entry.height > max_height or len(out) >= limit:
                 break
             if not entry.has_data and not entry.invalid:

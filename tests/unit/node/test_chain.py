@@ -110,6 +110,26 @@ def test_orphan_is_reported_and_headers_first_then_bodies(harness):
     assert fresh.tip.hash == blocks[-1].hash
 
 
+def test_download_rounds_move_along_the_header_path_as_bodies_arrive(harness):
+    from reference_node.core.chain import ChainState, MemorySource
+
+    blocks = harness.extend(12)
+    fresh = ChainState(harness.chain.params, MemorySource())
+    fresh.add_headers([b.header for b in blocks], harness.clock)
+    fresh.add_block(blocks[4], harness.clock)  # out of order: held, not asked for again
+    asked = []
+    while wanted := fresh.missing_blocks(3, 100):
+        asked.append([e.height for e in wanted])
+        for entry in wanted:
+            fresh.add_block(blocks[entry.height - 1], harness.clock)
+    assert asked == [[1, 2, 3], [4, 6, 7], [8, 9, 10], [11, 12]]
+    assert fresh.tip.hash == blocks[-1].hash
+    # a longer header chain after all that: only its new bodies are asked for
+    more = harness.extend(2)
+    fresh.add_headers([b.header for b in more], harness.clock)
+    assert [e.height for e in fresh.missing_blocks(10, 100)] == [13, 14]
+
+
 def test_an_orphan_without_proof_of_work_is_refused_not_kept(harness):
     from reference_node.core.chain import ChainState, MemorySource
 
