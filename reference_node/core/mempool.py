@@ -24,6 +24,9 @@ class Mempool:
         self.txs: dict[str, Transaction] = {}
         self.by_sender: dict[str, dict[int, Transaction]] = {}
         self.loses_deep_reorg_txs = False  # a planted bug for `chaosnet explore`'s tests only
+        # every sender's last transaction, cheapest first, beside entries that stopped being a
+        # leaf, dropped when met: a full mempool finds its eviction without a scan of the senders
+        self._leaves: list[tuple[int, str, Transaction]] = []
 
     def __len__(self) -> int:
         return len(self.txs)
@@ -93,7 +96,10 @@ class Mempool:
             self._remove(victim)
             removed.append(victim)
         self.txs[tx.txid] = tx
-        self.by_sender.setdefault(tx.sender, {})[tx.nonce] = tx
+        pending = self.by_sender.setdefault(tx.sender, {})
+        pending[tx.nonce] = tx
+        if tx.nonce == max(pending):
+            self._push_leaf(tx)
         return removed
 
     def remove(self, txids: Iterable[str]) -> list[Transaction]:
@@ -174,9 +180,21 @@ class Mempool:
         return chosen
 
     def _eviction_candidate(self) -> Transaction:
-        """The cheapest transaction that no other pending one depends on (a sender's last)."""
-        leaves = (pending[max(pending)] for pending in self.by_sender.values())
-        return min(leaves, key=lambda t: (t.fee, t.txid))
+        """The cheapest transaction that no other pending one depends on (a sender's last);
+        ties go to the lowest txid."""
+        while True:
+            _, txid, tx = self._leaves[0]
+            if self.txs.get(txid) is tx and tx.nonce == max(self.by_sender[tx.sender]):
+                return tx
+            heapq.heappop(self._leaves)
+
+    def _push_leaf(self, tx: Transaction) -> None:
+        if len(self._leaves) > 2 * len(self.by_sender) + 64:  # mostly former leaves: rebuild
+            self._leaves = [
+                (t.fee, t.txid, t) for t in (p[max(p)] for p in self.by_sender.values())
+            ]
+            heapq.heapify(self._leaves)
+        heapq.heappush(self._leaves, (tx.fee, tx.txid, tx))
 
     def _remove(self, tx: Transaction) -> None:
         del self.txs[tx.txid]
@@ -184,3 +202,5 @@ class Mempool:
         del pending[tx.nonce]
         if not pending:
             del self.by_sender[tx.sender]
+        elif tx.nonce > max(pending):  # it was the sender's last: the one before it is now
+            self._push_leaf(pending[max(pending)])

@@ -1,3 +1,5 @@
+import random
+
 import pytest
 
 from reference_node.core.errors import InvalidTx
@@ -49,6 +51,34 @@ def test_bounded_pool_evicts_the_cheapest_leaf(harness):
         pool.add(harness.transfer(2, 0, 1, 0, fee=1), state)
     assert pool.add(harness.transfer(2, 0, 1, 0, fee=2), state) == [cheap]
     assert len(pool) == 2
+
+
+def test_a_full_pool_always_evicts_the_cheapest_leaf_as_senders_come_and_go(harness):
+    """Admissions, replacements, removals and refusals in a random order: each eviction is the
+    cheapest last-of-its-sender of the pool as it was, found by looking at every sender."""
+    rng = random.Random(7)
+    pool = Mempool(max_size=10, max_nonce_gap=7)
+    state = harness.chain.state
+    evictions = 0
+    for _ in range(600):
+        if pool.txs and rng.random() < 0.1:
+            pool.remove([rng.choice(sorted(pool.txs))])
+            continue
+        sender, nonce = rng.randrange(4), rng.randrange(8)  # the harness's four funded accounts
+        tx = harness.transfer(sender, 0, 1, nonce, fee=rng.randrange(1, 60))
+        leaves = [p[max(p)] for p in pool.by_sender.values()]
+        cheapest = min(leaves, key=lambda t: (t.fee, t.txid)) if leaves else None
+        replacing = nonce in pool.by_sender.get(tx.sender, {})
+        full = len(pool) >= pool.max_size and not replacing
+        try:
+            removed = pool.add(tx, state)
+        except InvalidTx:
+            continue
+        if full:
+            assert removed == [cheapest]
+            evictions += 1
+        assert len(pool) <= pool.max_size
+    assert evictions > 20
 
 
 def test_remove_stale_drops_mined_nonces(harness):
