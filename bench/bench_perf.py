@@ -46,10 +46,11 @@ from typing import Any
 
 import httpx
 import psutil
-import yaml
 
 from chaosnet.backends.toxiproxy_server import ToxiproxyServer
 from chaosnet.faults.toxiproxy import ProxySpec, ToxiproxyClient
+from chaosnet.report.series import first_seen, main_chain
+from chaosnet.scenario import load_scenario
 from chaosnet.specs import LinkFault
 from reference_node.core.chain import ChainState
 from reference_node.core.keys import account_address, account_key
@@ -370,22 +371,15 @@ def timeline_blocks(events: list[dict[str, Any]]) -> tuple[int, int]:
     blocks compares two backends over the same stretch of the same block schedule.
     """
     settle = next(e["t"] for e in events if e["kind"] == "phase" and e["phase"] == "settle")
-    first: dict[str, float] = {}
-    for e in events:
-        if e["kind"] == "block_seen":
-            first[e["hash"]] = min(first.get(e["hash"], e["seen_t"]), e["seen_t"])
-    found = {h for h, t in first.items() if 0 <= t < settle}
-    final = [e for e in events if e["kind"] == "final_chain"][-1]
-    return len(found), len(found - {b["hash"] for b in final["blocks"]})
+    found = {h for h, t in first_seen(events).items() if 0 <= t < settle}
+    return len(found), len(found - {b["hash"] for b in main_chain(events)})
 
 
 def backend_pairs(count: int, out: Path, first_seed: int | None = None) -> dict[str, Any]:
     """`count` runs of scale-20 on local and then on docker, seeds counting up from
     `first_seed` (the scenario's by default): each pair mines one block schedule on both
     backends, and the seeds vary the near-ties that decide the stale blocks."""
-    base = first_seed
-    if base is None:
-        base = int(yaml.safe_load(SCALE_20.read_text(encoding="utf-8"))["seed"])
+    base = load_scenario(SCALE_20).seed if first_seed is None else first_seed
     pairs = []
     for i in range(count):
         seed = base + i
