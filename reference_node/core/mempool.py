@@ -202,5 +202,5 @@ class Mempool:
         del pending[tx.nonce]
         if not pending:
             del self.by_sender[tx.sender]
-        elif tx.nonce > max(pending):  # it was the sender's last: the one before it is now
-            self._push_leaf(pending[max(pending)])
+        elif tx.nonce > (last := max(pending)):  # it was the sender's last: now `last` is
+            self._push_leaf(pending[last])
