@@ -101,6 +101,11 @@ class HttpxCarrier:
             return response.status_code, b"".join(chunks)
 
 
+def encode(payload: Any) -> bytes:
+    """A message body: encode it once to push the same message to every peer."""
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
 class PeerClient:
     """Sends as this node (`x-chaosnet-node` names us to the peer's ban check).
 
@@ -130,8 +135,9 @@ class PeerClient:
         attempts: int = 1,
         timeout: float = 5.0,
     ) -> Any:
-        """POST `payload` (GET when None) to `http://dial/path`; the decoded JSON answer."""
-        body = None if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+        """POST `payload` (GET when None; bytes: JSON already encoded, see `encode`) to
+        `http://dial/path`; the decoded JSON answer."""
+        body = payload if payload is None or isinstance(payload, bytes) else encode(payload)
         delay = 0.1
         for attempt in range(attempts):
             try:

@@ -37,7 +37,7 @@ from ..core.encoding import raise_decode
 from ..core.errors import InvalidBlock, InvalidTx, ValidationError
 from ..core.tx import Transaction
 from ..node import Node, Relay
-from .client import PeerClient, PeerRefused, PeerUnreachable
+from .client import PeerClient, PeerRefused, PeerUnreachable, encode
 from .compact_relay import CompactRelay
 from .hello import HandshakeRefused, make_hello, parse_hello
 from .peers import Peer, PeerTable
@@ -301,18 +301,19 @@ class PeerManager(Relay):
         return answer
 
     def block(self, block: Block, origin: str | None) -> None:
-        """Push a new block: compact to peers that take it, whole to the others."""
-        full: dict[str, Any] | None = None
-        compact: dict[str, Any] | None = None
+        """Push a new block: compact to peers that take it, whole to the others, each form
+        encoded once."""
+        full: bytes | None = None
+        compact: bytes | None = None
         for peer in list(self.table.peers.values()):
             if peer.node_id == origin or not self.persona.relay_block(block, peer.node_id):
                 continue
             if self.compact.wants_compact(peer):
-                compact = compact or self.compact.message(block)
+                compact = compact or encode(self.compact.message(block))
                 path, payload = "/p2p/cmpctblock", compact
                 self.compact.counters.sent.inc()
             else:
-                full = full or {"block": block.to_json()}
+                full = full or encode({"block": block.to_json()})
                 path, payload = "/p2p/block", full
             self.tasks.spawn(self._send(peer, path, payload, attempts=BLOCK_PUSH_ATTEMPTS))
 
@@ -368,7 +369,7 @@ class PeerManager(Relay):
             peer.tx_sending = False
 
     async def _push_txs(self, peer: Peer, txs: list[Transaction]) -> None:
-        answer = await self._send(peer, "/p2p/tx", {"txs": [t.to_json() for t in txs]})
+        answer = await self._send(peer, "/p2p/tx", tx_batch(txs))
         if not isinstance(answer, dict):
             return  # lost: the mempool loop queues them again
         refused = _txids(answer.get("rejected"))
@@ -488,3 +489,9 @@ class PeerManager(Relay):
 def _txids(items: Any) -> set[str]:
     """The txids of an answer's list (anything else in it is ignored)."""
     return {t for t in items if isinstance(t, str)} if isinstance(items, list) else set()
+
+
+def tx_batch(txs: list[Transaction]) -> bytes:
+    """A `/p2p/tx` body from each transaction's own encoding (`Transaction.encoded`), made once
+    per transaction however many peers it is pushed to."""
+    return ('{"txs":[' + ",".join(tx.encoded() for tx in txs) + "]}").encode()

@@ -146,7 +146,10 @@ class SimBackend:
         self._need_layer().link(src, dst).enabled = enabled
 
     def link_bytes(self) -> dict[tuple[str, str], int]:
-        return {pair: link.carried for pair, link in self._need_layer().links.items()}
+        """Bytes per link that was ever dialled or given settings, as Toxiproxy reports only the
+        proxies it has."""
+        links = self._need_layer().links
+        return {pair: links[pair].carried for pair in sorted(links)}
 
     # -- observation ----------------------------------------------------------------------------
 

@@ -17,7 +17,8 @@ import httpx
 from reference_node.core.keys import account_address, account_key
 from reference_node.core.mining import build_block, solve
 from reference_node.core.tx import Transaction, make_transfer
-from reference_node.p2p.manager import TX_BATCH_INTERVAL, TX_REQUEST_TIMEOUT
+from reference_node.p2p.client import encode
+from reference_node.p2p.manager import TX_BATCH_INTERVAL, TX_REQUEST_TIMEOUT, tx_batch
 from tests.unit.node.asgi_network import Network, node
 
 
@@ -144,3 +145,12 @@ def test_a_tx_whose_block_a_reorg_took_away_is_no_longer_had(tmp_path: Path) -> 
         assert a.node.has_tx(rival.txid) and not a.node.has_tx(paid.txid)
     finally:
         a.store.close()
+
+
+def test_a_relayed_batch_is_the_batch_encoded_whole_from_each_txs_own_text():
+    """Peers get each transaction's cached text spliced into the batch: the same bytes as
+    encoding the batch whole, so a peer of any version parses it as before."""
+    txs = [make_transfer(account_key(0), account_address(1), 5, 1, nonce) for nonce in range(3)]
+    assert tx_batch(txs) == encode({"txs": [tx.to_json() for tx in txs]})
+    assert [Transaction.from_json(t) for t in json.loads(tx_batch(txs))["txs"]] == txs
+    assert tx_batch([]) == b'{"txs":[]}'
