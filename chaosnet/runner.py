@@ -235,12 +235,12 @@ class Runner:
         self._phase("settle")
         self._stop_load()
         budget = settle_budget(self.plan.scenario)
-        wait_for_agreement(
+        agreed = wait_for_agreement(
             self.observer, self.journal, self.network.running_honest, budget, self.clock.sleep
         )
         self.observer.poll_once()
         nodes = self.network.running_honest()
-        record_final_state(self.observer, self.journal, nodes)
+        record_final_state(self.observer, self.journal, nodes, agreed)
         views = self.observer.snapshot()
         with httpx.Client(timeout=5.0, transport=self.transport) as client:
             self.invalid_chains = record_final_chains(
