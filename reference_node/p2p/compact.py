@@ -30,7 +30,7 @@ from ..core.tx import Transaction
 SHORT_ID_BYTES = 6
 MAX_COMPACT_TXS = MAX_BLOCK_TXS + 1
 """A compact block names at most this many transactions (the coinbase and a full block)."""
-_COMPACT_FIELDS = frozenset({"header", "short_ids", "prefilled"})
+COMPACT_FIELDS = frozenset({"header", "short_ids", "prefilled"})
 _PREFILLED_FIELDS = frozenset({"index", "tx"})
 
 
@@ -71,10 +71,12 @@ class CompactBlock:
         }
 
     @classmethod
-    def from_json(cls, obj: object) -> CompactBlock:
-        """Parse a wire compact block; DecodeError on any shape or bound violation."""
-        d = expect_object(obj, "compact", _COMPACT_FIELDS)
-        header = Header.from_json(d["header"])
+    def from_json(cls, obj: object, header: Header | None = None) -> CompactBlock:
+        """Parse a wire compact block; DecodeError on any shape or bound violation. `header`:
+        its header, already parsed by the caller."""
+        d = expect_object(obj, "compact", COMPACT_FIELDS)
+        if header is None:
+            header = Header.from_json(d["header"])
         ids, prefilled = d["short_ids"], d["prefilled"]
         if not isinstance(ids, list) or not isinstance(prefilled, list):
             raise_decode("compact.short_ids and compact.prefilled must be lists")

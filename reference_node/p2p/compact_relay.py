@@ -23,12 +23,19 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from ..core.block import Block
-from ..core.encoding import get_hex, get_int, raise_decode
+from ..core.block import Block, Header
+from ..core.encoding import expect_object, get_hex, get_int, raise_decode
 from ..core.errors import InvalidBlock, ValidationError
 from ..core.tx import Transaction
 from ..node import Node
-from .compact import MAX_COMPACT_TXS, CompactBlock, CompactFailed, PartialBlock, rebuild
+from .compact import (
+    COMPACT_FIELDS,
+    MAX_COMPACT_TXS,
+    CompactBlock,
+    CompactFailed,
+    PartialBlock,
+    rebuild,
+)
 from .peers import Peer, PeerTable
 from .tasks import Tasks
 from .verify import SignatureChecker
@@ -102,20 +109,26 @@ class CompactRelay:
 
     # -- receiving ---------------------------------------------------------------------------
 
-    def parse(self, raw: Any) -> CompactBlock:
+    def parse(self, raw: Any) -> CompactBlock | None:
         """A wire compact block whose header has our proof of work (checked before any mempool
-        scan is spent on it); ValidationError otherwise, which the caller scores."""
-        compact = CompactBlock.from_json(raw)
-        header = compact.header
+        scan is spent on it), or None for one we hold or are rebuilding, known by its header
+        alone: every peer pushes each block, so most arrive as duplicates, and reading their
+        short ids and coinbase was most of what they cost (as Bitcoin Core, which looks no
+        further than the header of a block it has). ValidationError otherwise, which the
+        caller scores."""
+        header = Header.from_json(expect_object(raw, "compact", COMPACT_FIELDS)["header"])
+        entry = self.node.chain.get(header.hash)
+        if (entry is not None and entry.has_data) or header.hash in self._rebuilding:
+            return None
         if header.bits != self.node.params.difficulty or not header.has_valid_pow():
-            raise InvalidBlock("bad-pow", f"compact block {compact.hash} lacks proof of work")
-        return compact
+            raise InvalidBlock("bad-pow", f"compact block {header.hash} lacks proof of work")
+        return CompactBlock.from_json(raw, header)
 
-    def on_compact(self, compact: CompactBlock, origin: str | None) -> dict[str, Any]:
-        """A pushed compact block: take it now if the mempool has every tx, else fetch the rest
-        from `origin` in the background. A block that breaks a rule raises (scored already)."""
-        entry = self.node.chain.get(compact.hash)
-        if (entry is not None and entry.has_data) or compact.hash in self._rebuilding:
+    def on_compact(self, compact: CompactBlock | None, origin: str | None) -> dict[str, Any]:
+        """A pushed compact block (None: one we hold, see `parse`): take it now if the mempool
+        has every tx, else fetch the rest from `origin` in the background. A block that breaks
+        a rule raises (scored already)."""
+        if compact is None:
             return {"accepted": True, "missing": 0}
         peer = self.table.peers.get(origin or "")
         try:
