@@ -79,8 +79,11 @@ class CompactRelay:
         take_block: TakeBlock,
         tasks: Tasks,
         signatures: SignatureChecker,
+        heard: Callable[[str | None], None],
     ) -> None:
         self.node = node
+        self.heard = heard
+        """Told of a peer that pushed a block we hold (`ChainSync.heard`)."""
         self.table = table
         self.send = send
         self.take_block = take_block
@@ -129,6 +132,7 @@ class CompactRelay:
         has every tx, else fetch the rest from `origin` in the background. A block that breaks
         a rule raises (scored already)."""
         if compact is None:
+            self.heard(origin)
             return {"accepted": True, "missing": 0}
         peer = self.table.peers.get(origin or "")
         try:

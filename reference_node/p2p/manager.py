@@ -5,9 +5,10 @@ Four background tasks keep a node in the network whatever the links do:
     --peers/--bootstrap addresses (the topology neighbours) are always dialled, learned addresses
     only while we have fewer than TARGET_PEERS (with --eclipse-defence off, neighbours get no
     reserved slot: a node whose slots are full dials and accepts nobody, see `_reserved`);
-  * sync and download (`sync.ChainSync`): every second ask 2 peers for headers after our locator,
-    so a node learns the heavier chain of the other side once a partition heals, even if every
-    announcement was lost; fetch the missing bodies in batches spread over peers;
+  * sync and download (`sync.ChainSync`): every second ask 2 of the peers we have not heard a
+    block from lately for headers after our locator, so a node learns the heavier chain of the
+    other side once a partition heals, even if every announcement was lost; fetch the missing
+    bodies in batches spread over peers;
   * mempool: every few seconds queue again for each peer the mempool txs it has not been seen to
     have, so load lost on a lossy link still arrives.
 New blocks are pushed at once (with retries). Transactions are announced, not pushed: per peer a
@@ -97,7 +98,13 @@ class PeerManager(Relay):
             node, self.table, self._send, self.penalize, self.tasks, self.signatures, monotonic
         )
         self.compact = CompactRelay(
-            node, self.table, self._send, self.on_block, self.tasks, self.signatures
+            node,
+            self.table,
+            self._send,
+            self.on_block,
+            self.tasks,
+            self.signatures,
+            self.sync.heard,
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -423,6 +430,8 @@ class PeerManager(Relay):
         except InvalidBlock as exc:
             self.penalize(origin, exc)
             raise
+        if entry is not None:
+            self.sync.heard(origin)
 
     def on_tx(self, tx: Transaction, origin: str | None) -> None:
         peer = self.table.peers.get(origin or "")

@@ -1,8 +1,10 @@
 """Headers-first sync and block download: how a node learns and fetches the heaviest chain.
 
-  * every SYNC_INTERVAL ask up to SYNC_PEERS_PER_ROUND peers (the least recently asked) for the
+  * every SYNC_INTERVAL ask up to SYNC_PEERS_PER_ROUND peers (the least recently heard) for the
     headers after our locator, and keep asking one that answers a full batch; also at once on
-    every handshake, inv of an unknown block, or block whose parent we lack (`ask_headers`);
+    every handshake, inv of an unknown block, or block whose parent we lack (`ask_headers`).
+    A peer is heard when it answers that, or pushes a block that connects or that we hold
+    (`heard`); one heard within SYNC_QUIET is not asked;
   * fetch the missing bodies of the best-header chain in batches of BLOCK_BATCH, at most
     REQUESTS_PER_PEER requests per peer, only from peers whose last header or block has them in
     its ancestry; a failed batch goes to another peer.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -33,9 +36,14 @@ REQUESTS_PER_PEER = 3
 DOWNLOAD_WINDOW = 1024
 SYNC_INTERVAL = 1.0
 SYNC_PEERS_PER_ROUND = 2
-"""Periodic getheaders go to at most this many peers a second (the least recently asked), so
+"""Periodic getheaders go to at most this many peers a second (the least recently heard), so
 each peer is asked every few seconds. The poll only catches what pushes and invs lost; asking
 all 8 peers every second was half of an idle node's CPU (21 -> 12 ms/s, docs/performance.md)."""
+SYNC_QUIET = 4.0
+"""A peer heard from within this long is not polled: one whose blocks reach us has told us its
+tip, and any block of it whose parent we lack asks for headers at once. With blocks flowing
+that is most polls (a tenth of a 200-node network's messages); in a quiet network each of 8
+peers is still asked every 4 s, as SYNC_PEERS_PER_ROUND alone gave."""
 DOWNLOAD_TIMEOUT = 10.0
 UNCONNECTED_HEADERS_PENALTY = 20
 
@@ -78,9 +86,20 @@ class ChainSync:
             await asyncio.sleep(SYNC_INTERVAL)
             guarded(self._sync_some)
 
+    def heard(self, node_id: str | None) -> None:
+        """`node_id` pushed us a block that connects, or one we hold: no need to poll it."""
+        if node_id is not None:
+            self._last_sync[node_id] = self.monotonic()
+
     def _sync_some(self) -> None:
-        idle = [p for p in self.table.peers.values() if not p.syncing]
-        idle.sort(key=lambda p: self._last_sync.get(p.node_id, 0.0))
+        quiet_since = self.monotonic() - SYNC_QUIET
+        heard = self._last_sync
+        idle = [
+            p
+            for p in self.table.peers.values()
+            if not p.syncing and heard.get(p.node_id, -math.inf) <= quiet_since
+        ]
+        idle.sort(key=lambda p: heard.get(p.node_id, -math.inf))
         for peer in idle[:SYNC_PEERS_PER_ROUND]:
             self.ask_headers(peer)
 

@@ -1,0 +1,85 @@
+"""The periodic header poll asks only peers that have gone quiet: a peer whose pushed blocks reach
+us has told us its tip, so polling it finds nothing (with blocks flowing, those polls were a
+tenth of a 200-node network's messages), whether the block was new to us or one we hold. A peer
+that stops pushing is polled again once SYNC_QUIET has passed. Real node apps in one process (ASGI), the getheaders between them
+recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+
+from reference_node.core.mining import build_block, solve
+from reference_node.p2p.compact import CompactBlock
+from reference_node.p2p.sync import SYNC_QUIET
+from tests.unit.node.asgi_network import Network, node
+
+
+class PollRecordingNetwork(Network):
+    def __init__(self) -> None:
+        super().__init__()
+        self.polls: list[tuple[str, str]] = []
+        """(asker, asked address) of every `/p2p/getheaders`."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/p2p/getheaders":
+            asked = f"{request.url.host}:{request.url.port}"
+            self.polls.append((request.headers["x-chaosnet-node"], asked))
+        return await super().handle_async_request(request)
+
+
+def test_a_peer_whose_blocks_reach_us_is_not_polled_until_it_goes_quiet(tmp_path: Path) -> None:
+    network = PollRecordingNetwork()
+    a, b, c = (node(tmp_path, name, port, network) for port, name in enumerate("abc", start=1))
+    now = [1000.0]
+    a.peers.monotonic = a.peers.sync.monotonic = lambda: now[0]
+    chain = a.node.chain
+    block = solve(build_block(chain, chain.tip, [], "b" * 64, int(time.time())))
+
+    async def polled_by_a() -> list[str]:
+        network.polls.clear()
+        a.peers.sync._sync_some()
+        await asyncio.sleep(0.05)
+        return sorted(asked for asker, asked in network.polls if asker == "a")
+
+    async def push_from(sender: str) -> None:
+        async with httpx.AsyncClient(transport=network) as client:
+            pushed = await client.post(
+                f"http://{a.config.address}/p2p/cmpctblock",
+                json=CompactBlock.of(block).to_json(),
+                headers={"x-chaosnet-node": sender},
+            )
+        assert pushed.json() == {"accepted": True, "missing": 0}
+
+    async def scene() -> tuple[list[str], ...]:
+        for peer in (b, c):
+            a.peers.table.learn(peer.config.address, seed=True)
+            await a.peers._dial(peer.config.address)
+        await asyncio.sleep(0.05)  # the handshakes' header exchanges
+        now[0] += SYNC_QUIET + 1
+        both_quiet = await polled_by_a()
+        now[0] += SYNC_QUIET + 1
+        await push_from("b")  # new to a
+        b_pushed = await polled_by_a()
+        now[0] += SYNC_QUIET + 1
+        await push_from("c")  # one a holds by now
+        c_pushed = await polled_by_a()
+        now[0] += SYNC_QUIET + 1
+        quiet_again = await polled_by_a()
+        for app in (a, b, c):
+            await app.peers.stop()
+        return both_quiet, b_pushed, c_pushed, quiet_again
+
+    try:
+        both_quiet, b_pushed, c_pushed, quiet_again = asyncio.run(scene())
+    finally:
+        for app in (a, b, c):
+            app.store.close()
+    assert a.node.chain.tip.hash == block.hash
+    assert both_quiet == sorted([b.config.address, c.config.address])
+    assert b_pushed == [c.config.address]
+    assert c_pushed == [b.config.address]
+    assert quiet_again == sorted([b.config.address, c.config.address])
