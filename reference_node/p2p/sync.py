@@ -1,10 +1,11 @@
 """Headers-first sync and block download: how a node learns and fetches the heaviest chain.
 
-  * every SYNC_INTERVAL ask up to SYNC_PEERS_PER_ROUND peers (the least recently heard) for the
+  * every SYNC_INTERVAL ask up to SYNC_PEERS_PER_ROUND peers (the least recently asked) for the
     headers after our locator, and keep asking one that answers a full batch; also at once on
     every handshake, inv of an unknown block, or block whose parent we lack (`ask_headers`).
     A peer is heard when it answers that, or pushes a block that connects or that we hold
-    (`heard`); one heard within SYNC_QUIET is not asked;
+    (`heard`); one heard within SYNC_QUIET is not asked, one that does not answer is asked
+    every round it comes up, as before, so its failures drop it;
   * fetch the missing bodies of the best-header chain in batches of BLOCK_BATCH, at most
     REQUESTS_PER_PEER requests per peer, only from peers whose last header or block has them in
     its ancestry; a failed batch goes to another peer.
@@ -36,7 +37,7 @@ REQUESTS_PER_PEER = 3
 DOWNLOAD_WINDOW = 1024
 SYNC_INTERVAL = 1.0
 SYNC_PEERS_PER_ROUND = 2
-"""Periodic getheaders go to at most this many peers a second (the least recently heard), so
+"""Periodic getheaders go to at most this many peers a second (the least recently asked), so
 each peer is asked every few seconds. The poll only catches what pushes and invs lost; asking
 all 8 peers every second was half of an idle node's CPU (21 -> 12 ms/s, docs/performance.md)."""
 SYNC_QUIET = 4.0
@@ -70,7 +71,11 @@ class ChainSync:
         self.signatures = signatures
         self.monotonic = monotonic
         self.in_flight: dict[str, Peer] = {}
-        self._last_sync: dict[str, float] = {}
+        self._last_asked: dict[str, float] = {}
+        self._last_heard: dict[str, float] = {}
+        """When each peer last answered our headers request or pushed a block that connects or
+        that we hold: the poll skips it for SYNC_QUIET. A peer that does not answer (crashed,
+        cut off) is never heard, so the poll keeps asking it and its failures drop it."""
         self._wake = asyncio.Event()
 
     def start(self) -> None:
@@ -89,17 +94,17 @@ class ChainSync:
     def heard(self, node_id: str | None) -> None:
         """`node_id` pushed us a block that connects, or one we hold: no need to poll it."""
         if node_id is not None:
-            self._last_sync[node_id] = self.monotonic()
+            self._last_heard[node_id] = self.monotonic()
 
     def _sync_some(self) -> None:
         quiet_since = self.monotonic() - SYNC_QUIET
-        heard = self._last_sync
+        heard, asked = self._last_heard, self._last_asked
         idle = [
             p
             for p in self.table.peers.values()
             if not p.syncing and heard.get(p.node_id, -math.inf) <= quiet_since
         ]
-        idle.sort(key=lambda p: heard.get(p.node_id, -math.inf))
+        idle.sort(key=lambda p: asked.get(p.node_id, -math.inf))
         for peer in idle[:SYNC_PEERS_PER_ROUND]:
             self.ask_headers(peer)
 
@@ -108,7 +113,7 @@ class ChainSync:
         if peer.syncing:
             return
         peer.syncing = True
-        self._last_sync[peer.node_id] = self.monotonic()
+        self._last_asked[peer.node_id] = self.monotonic()
         try:
             for _ in range(1000):
                 answer = await self.send(
@@ -116,7 +121,10 @@ class ChainSync:
                     "/p2p/getheaders",
                     {"locator": self.node.chain.locator(), "count": MAX_HEADERS},
                 )
-                if not isinstance(answer, dict) or not self._take_headers(peer, answer):
+                if not isinstance(answer, dict):
+                    return
+                self.heard(peer.node_id)
+                if not self._take_headers(peer, answer):
                     return
         finally:
             peer.syncing = False

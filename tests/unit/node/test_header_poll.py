@@ -14,7 +14,7 @@ import httpx
 
 from reference_node.core.mining import build_block, solve
 from reference_node.p2p.compact import CompactBlock
-from reference_node.p2p.sync import SYNC_QUIET
+from reference_node.p2p.sync import SYNC_INTERVAL, SYNC_QUIET
 from tests.unit.node.asgi_network import Network, node
 
 
@@ -23,11 +23,15 @@ class PollRecordingNetwork(Network):
         super().__init__()
         self.polls: list[tuple[str, str]] = []
         """(asker, asked address) of every `/p2p/getheaders`."""
+        self.down: set[str] = set()
+        """Addresses that refuse connections (a crashed node)."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        address = f"{request.url.host}:{request.url.port}"
         if request.url.path == "/p2p/getheaders":
-            asked = f"{request.url.host}:{request.url.port}"
-            self.polls.append((request.headers["x-chaosnet-node"], asked))
+            self.polls.append((request.headers["x-chaosnet-node"], address))
+        if address in self.down:
+            raise httpx.ConnectError("connection refused", request=request)
         return await super().handle_async_request(request)
 
 
@@ -83,3 +87,43 @@ def test_a_peer_whose_blocks_reach_us_is_not_polled_until_it_goes_quiet(tmp_path
     assert b_pushed == [c.config.address]
     assert c_pushed == [b.config.address]
     assert quiet_again == sorted([b.config.address, c.config.address])
+
+
+def test_a_peer_that_stops_answering_is_polled_every_round_until_it_is_dropped(
+    tmp_path: Path,
+) -> None:
+    """Asking is not hearing: a crashed peer must stay in the poll, whose refusals drop it and
+    free its slot (an eclipse takes the slots a crash leaves, and a node waits for none)."""
+    network = PollRecordingNetwork()
+    a, b, c = (node(tmp_path, name, port, network) for port, name in enumerate("abc", start=1))
+    now = [1000.0]
+    a.peers.monotonic = a.peers.sync.monotonic = lambda: now[0]
+
+    async def scene() -> list[list[str]]:
+        for peer in (b, c):
+            a.peers.table.learn(peer.config.address, seed=True)
+            await a.peers._dial(peer.config.address)
+        await asyncio.sleep(0.05)  # the handshakes' header exchanges: both heard
+        now[0] += SYNC_QUIET
+        network.down.add(c.config.address)
+        rounds = []
+        for _ in range(3):
+            now[0] += SYNC_INTERVAL
+            network.polls.clear()
+            a.peers.sync._sync_some()
+            await asyncio.sleep(0.05)
+            rounds.append(sorted(asked for asker, asked in network.polls if asker == "a"))
+        for app in (a, b, c):
+            await app.peers.stop()
+        return rounds
+
+    try:
+        rounds = asyncio.run(scene())
+    finally:
+        for app in (a, b, c):
+            app.store.close()
+    # both quiet at first; then b has answered, and only the silent c is asked again
+    assert rounds[0] == sorted([b.config.address, c.config.address])
+    assert rounds[1] == [c.config.address]
+    assert "c" not in a.peers.table.peers  # two refusals weigh MAX_FAILURES
+    assert rounds[2] == []
