@@ -92,7 +92,8 @@ class ChainSync:
             guarded(self._sync_some)
 
     def heard(self, node_id: str | None) -> None:
-        """`node_id` pushed us a block that connects, or one we hold: no need to poll it."""
+        """`node_id` answered our headers request, or pushed us a block that connects or one we
+        hold: no need to poll it for SYNC_QUIET."""
         if node_id is not None:
             self._last_heard[node_id] = self.monotonic()
 

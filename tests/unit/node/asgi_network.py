@@ -39,3 +39,10 @@ def node(tmp_path: Path, name: str, port: int, network: Network, **settings: Any
     app = NodeApp(config, transport=network)
     network.apps[config.address] = httpx.ASGITransport(app=app.http)
     return app
+
+
+async def dial_neighbour(dialler: NodeApp, address: str) -> None:
+    """`dialler` learns `address` as a topology neighbour (--peers) and dials it now: the
+    handshake both ways, and the header exchange it starts."""
+    dialler.peers.table.learn(address, seed=True)
+    await dialler.peers._dial(address)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.node.asgi_network import Network, node
+from tests.unit.node.asgi_network import Network, dial_neighbour, node
 
 
 @pytest.mark.parametrize(
@@ -39,8 +39,7 @@ def test_a_restarted_node_reconnects_to_the_peer_it_had_dialled_though_its_slots
     async def after_restart() -> bool:
         victim = node(tmp_path, "victim", 1, network, max_peers=1, eclipse_defence=defence)
         victim_address = victim.config.address
-        eve.peers.table.learn(victim_address, seed=True)
-        await eve.peers._dial(victim_address)  # an identity takes the only slot first
+        await dial_neighbour(eve, victim_address)  # an identity takes the only slot first
         assert list(victim.peers.table.peers) == ["eve"]
         victim.peers.table.learn(address)
         await victim.peers._dial(address)

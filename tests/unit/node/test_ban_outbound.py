@@ -9,7 +9,7 @@ import asyncio
 from pathlib import Path
 
 from reference_node.core.errors import InvalidBlock
-from tests.unit.node.asgi_network import Network, node
+from tests.unit.node.asgi_network import Network, dial_neighbour, node
 
 
 def test_a_banned_peer_is_not_taken_back_by_dialling_it(tmp_path: Path) -> None:
@@ -18,8 +18,7 @@ def test_a_banned_peer_is_not_taken_back_by_dialling_it(tmp_path: Path) -> None:
     address = attacker.config.address
 
     async def scene() -> tuple[bool, bool]:
-        honest.peers.table.learn(address, seed=True)
-        await honest.peers._dial(address)
+        await dial_neighbour(honest, address)
         before = "evil" in honest.peers.table.peers
         honest.peers.penalize("evil", InvalidBlock("bad-pow", "forged proof of work"))
         honest.peers.table.addresses[address].next_try = 0.0

@@ -1,8 +1,9 @@
 """The periodic header poll asks only peers that have gone quiet: a peer whose pushed blocks reach
 us has told us its tip, so polling it finds nothing (with blocks flowing, those polls were a
 tenth of a 200-node network's messages), whether the block was new to us or one we hold. A peer
-that stops pushing is polled again once SYNC_QUIET has passed. Real node apps in one process (ASGI), the getheaders between them
-recorded."""
+that stops pushing is polled again once SYNC_QUIET has passed, and one that stops answering is
+polled every round until it is dropped. Real node apps in one process (ASGI), the getheaders
+between them recorded."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from pathlib import Path
 
 import httpx
 
+from reference_node.app import NodeApp
 from reference_node.core.mining import build_block, solve
 from reference_node.p2p.compact import CompactBlock
 from reference_node.p2p.sync import SYNC_INTERVAL, SYNC_QUIET
-from tests.unit.node.asgi_network import Network, node
+from tests.unit.node.asgi_network import Network, dial_neighbour, node
 
 
 class PollRecordingNetwork(Network):
@@ -35,11 +37,19 @@ class PollRecordingNetwork(Network):
         return await super().handle_async_request(request)
 
 
+def three_nodes(
+    tmp_path: Path, network: Network, now: list[float]
+) -> tuple[NodeApp, NodeApp, NodeApp]:
+    """a, b and c on `network`; a's clock reads `now[0]`."""
+    a, b, c = (node(tmp_path, name, port, network) for port, name in enumerate("abc", start=1))
+    a.peers.monotonic = a.peers.sync.monotonic = lambda: now[0]
+    return a, b, c
+
+
 def test_a_peer_whose_blocks_reach_us_is_not_polled_until_it_goes_quiet(tmp_path: Path) -> None:
     network = PollRecordingNetwork()
-    a, b, c = (node(tmp_path, name, port, network) for port, name in enumerate("abc", start=1))
     now = [1000.0]
-    a.peers.monotonic = a.peers.sync.monotonic = lambda: now[0]
+    a, b, c = three_nodes(tmp_path, network, now)
     chain = a.node.chain
     block = solve(build_block(chain, chain.tip, [], "b" * 64, int(time.time())))
 
@@ -60,8 +70,7 @@ def test_a_peer_whose_blocks_reach_us_is_not_polled_until_it_goes_quiet(tmp_path
 
     async def scene() -> tuple[list[str], ...]:
         for peer in (b, c):
-            a.peers.table.learn(peer.config.address, seed=True)
-            await a.peers._dial(peer.config.address)
+            await dial_neighbour(a, peer.config.address)
         await asyncio.sleep(0.05)  # the handshakes' header exchanges
         now[0] += SYNC_QUIET + 1
         both_quiet = await polled_by_a()
@@ -95,14 +104,12 @@ def test_a_peer_that_stops_answering_is_polled_every_round_until_it_is_dropped(
     """Asking is not hearing: a crashed peer must stay in the poll, whose refusals drop it and
     free its slot (an eclipse takes the slots a crash leaves, and a node waits for none)."""
     network = PollRecordingNetwork()
-    a, b, c = (node(tmp_path, name, port, network) for port, name in enumerate("abc", start=1))
     now = [1000.0]
-    a.peers.monotonic = a.peers.sync.monotonic = lambda: now[0]
+    a, b, c = three_nodes(tmp_path, network, now)
 
     async def scene() -> list[list[str]]:
         for peer in (b, c):
-            a.peers.table.learn(peer.config.address, seed=True)
-            await a.peers._dial(peer.config.address)
+            await dial_neighbour(a, peer.config.address)
         await asyncio.sleep(0.05)  # the handshakes' header exchanges: both heard
         now[0] += SYNC_QUIET
         network.down.add(c.config.address)

@@ -19,7 +19,7 @@ from reference_node.core.mining import build_block, solve
 from reference_node.core.tx import Transaction, make_transfer
 from reference_node.p2p.client import encode
 from reference_node.p2p.manager import TX_BATCH_INTERVAL, TX_REQUEST_TIMEOUT, tx_batch
-from tests.unit.node.asgi_network import Network, node
+from tests.unit.node.asgi_network import Network, dial_neighbour, node
 
 
 class RecordingNetwork(Network):
@@ -47,8 +47,7 @@ def test_a_queued_tx_the_peer_sent_us_meanwhile_is_not_sent_back(tmp_path: Path)
     )
 
     async def scene() -> None:
-        a.peers.table.learn(b.config.address, seed=True)
-        await a.peers._dial(b.config.address)
+        await dial_neighbour(a, b.config.address)
         a.node.submit_tx(first)  # an idle link: goes to b at once
         await asyncio.sleep(0)
         a.node.submit_tx(second)  # these two wait for the next batch
@@ -81,8 +80,7 @@ def test_in_a_triangle_each_node_takes_each_tx_body_once(tmp_path: Path) -> None
 
     async def scene() -> None:
         for dialler, target in ((a, b), (a, c), (b, c)):
-            dialler.peers.table.learn(target.config.address, seed=True)
-            await dialler.peers._dial(target.config.address)
+            await dial_neighbour(dialler, target.config.address)
         for tx in txs:
             a.node.submit_tx(tx)
             await asyncio.sleep(0.05)
