@@ -181,11 +181,12 @@ class ChainSync:
             for e in chain.missing_blocks(DOWNLOAD_WINDOW, DOWNLOAD_WINDOW)
             if e.hash not in self.in_flight
         ]
+        if not todo:  # the usual round: without it, every peer's ancestry down to genesis
+            return
         peers = sorted(self.table.peers.values(), key=lambda p: p.requests)
         # one ancestry walk per peer and call: it spans the peer's whole lead over us, so
         # repeating it for every batch made scheduling a 10k-block sync quadratic
-        lowest = todo[0].height if todo else 0
-        serves = {p.node_id: self._has(p, lowest) for p in peers}
+        serves = {p.node_id: self._has(p, todo[0].height) for p in peers}
         while todo and peers:
             progress = False
             for peer in peers:
