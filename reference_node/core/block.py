@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .encoding import expect_object, get_hex, get_int, raise_decode, sha256
@@ -21,6 +22,7 @@ _HEADER = struct.Struct(">32s32sQIQ32s")
 _HEADER_FIELDS = frozenset({"prev", "merkle_root", "timestamp", "bits", "nonce", "miner"})
 _BLOCK_FIELDS = frozenset({"header", "txs"})
 ZERO_HASH = "00" * 32
+MERKLE_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,13 @@ def merkle_levels(txids: Sequence[str]) -> list[list[bytes]]:
 
 
 def merkle_root(txids: Sequence[str]) -> str:
+    return _merkle_root(tuple(txids))
+
+
+@lru_cache(maxsize=MERKLE_CACHE_SIZE)
+def _merkle_root(txids: tuple[str, ...]) -> str:
+    """Remembered per process, as `keys.verify`: a block's root is checked when its compact
+    form is rebuilt and again when it connects, and a simulator's nodes all check each block."""
     return merkle_levels(txids)[-1][0].hex()
 
 

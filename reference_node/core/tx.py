@@ -33,6 +33,7 @@ class Transaction:
     signature: str
     txid: str = field(init=False, compare=False, repr=False)
     _encoded: str | None = field(init=False, compare=False, repr=False, default=None)
+    _signature_valid: bool = field(init=False, compare=False, repr=False, default=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -95,13 +96,18 @@ class Transaction:
         )
 
     def check_signature(self) -> None:
-        """Context-free checks: a signed, non-coinbase transfer with a valid signature."""
+        """Context-free checks: a signed, non-coinbase transfer with a valid signature. A pass
+        is remembered on the (immutable) object: a simulator's nodes share one object per
+        relayed transaction, and each would otherwise rebuild the signed bytes to look it up."""
+        if self._signature_valid:
+            return
         if self.is_coinbase:
             raise InvalidTx("coinbase", "a coinbase is only valid as the first tx of a block")
         if self.amount + self.fee > MAX_U63:
             raise InvalidTx("overflow", "amount + fee exceeds 2**63-1")
         if not keys.verify(self.sender, self.signature_bytes(), self.signing_bytes()):
             raise InvalidTx("bad-signature", f"signature does not match sender {self.sender}")
+        object.__setattr__(self, "_signature_valid", True)
 
 
 def make_transfer(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ..core.block import Block, Header, merkle_root
@@ -38,7 +39,13 @@ class CompactFailed(Exception):
     """The compact block cannot be rebuilt; fetch the full block instead (nobody's fault)."""
 
 
+SHORT_ID_CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=SHORT_ID_CACHE_SIZE)
 def short_id(block_hash: str, txid: str) -> str:
+    """Remembered per process, as `keys.verify`: a simulator's nodes each name a block's
+    transactions, and each match their mempool against it."""
     return sha256(bytes.fromhex(block_hash) + bytes.fromhex(txid))[:SHORT_ID_BYTES].hex()
 
 
