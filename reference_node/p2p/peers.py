@@ -108,14 +108,15 @@ class PeerTable:
 
     def due(self, now: float) -> list[KnownAddress]:
         """Addresses worth dialling now: not us, not banned, not already connected."""
+        connected = {p.address for p in self.peers.values()}
         return [
             a
             for a in self.addresses.values()
             if a.next_try <= now
             and a.node_id != self.own_id
             and a.node_id not in self.peers
+            and a.address not in connected
             and not self.is_banned(a.node_id or a.address, now)
-            and a.address not in {p.address for p in self.peers.values()}
         ]
 
     def dial_failed(self, address: str, now: float) -> None:
