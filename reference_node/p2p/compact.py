@@ -29,6 +29,7 @@ from ..core.params import MAX_BLOCK_TXS
 from ..core.tx import Transaction
 
 SHORT_ID_BYTES = 6
+SHORT_ID_CACHE_SIZE = 1 << 16
 MAX_COMPACT_TXS = MAX_BLOCK_TXS + 1
 """A compact block names at most this many transactions (the coinbase and a full block)."""
 COMPACT_FIELDS = frozenset({"header", "short_ids", "prefilled"})
@@ -37,9 +38,6 @@ _PREFILLED_FIELDS = frozenset({"index", "tx"})
 
 class CompactFailed(Exception):
     """The compact block cannot be rebuilt; fetch the full block instead (nobody's fault)."""
-
-
-SHORT_ID_CACHE_SIZE = 1 << 16
 
 
 @lru_cache(maxsize=SHORT_ID_CACHE_SIZE)
