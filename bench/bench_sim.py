@@ -1,7 +1,7 @@
 """Simulation speed: simulated seconds per wall-clock second of `--backend sim`.
 
     .venv/bin/python bench/bench_sim.py [--nodes 10 50 200] [--runs 3] [--duration 60] [--tps 20]
-                                        [--large 100 --large-duration 20 --large-runs 1]
+                                        [--large 100 --large-duration 20 --large-runs 1] [--messages]
 
 Each size runs a scenario of N honest miners on a random graph of degree 4 at one block a second
 with 20 transactions a second of load (`--tps`; other rates write sim-tpsN.json) and 20 ms links, through the library (`Runner` on
@@ -10,7 +10,8 @@ with 20 transactions a second of load (`--tps`; other rates write sim-tpsN.json)
 process (what a machine shared with others still measures fairly) and the peak RSS of the
 process so far (sizes run smallest first, so each figure is that size's peak or an earlier
 one's). Sizes of `--large` nodes and more run `--large-duration` simulated seconds, `--large-runs`
-times: a 200-node run costs minutes of CPU on a shared machine.
+times: a 200-node run costs minutes of CPU on a shared machine. `--messages` adds one run per
+size that counts the peer messages it sends, by path (`sim_messages.py`).
 Numbers from a shared 2-core machine are indicative; compare runs on one machine only.
 """
 
@@ -24,6 +25,8 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from sim_messages import MessageTally
 
 from chaosnet.backends.sim import SimBackend
 from chaosnet.plan import resolve
@@ -69,6 +72,9 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=100)
     parser.add_argument("--large-duration", type=float, default=20.0)
     parser.add_argument("--large-runs", type=int, default=1)
+    parser.add_argument(
+        "--messages", action="store_true", help="one more run per size, counting its messages"
+    )
     args = parser.parse_args()
     figures = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,6 +98,11 @@ def main() -> None:
                   f"{size['speedup_per_cpu_second_median']:6.1f} simulated s per CPU s "
                   f"(medians of {count}, {duration:g} s runs), "
                   f"peak RSS {size['peak_rss_mb']} MB")  # fmt: skip
+            if args.messages:
+                with MessageTally() as tally:
+                    one_run(nodes, duration, args.tps, Path(tmp))
+                size["messages"] = tally.to_json()
+                print(f"            {tally.line()}")
     out = RESULTS if args.tps == 20 else RESULTS.with_name(f"sim-tps{args.tps:g}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     setup = {"block_interval_s": 1, "tps": args.tps, "degree": 4, "load_average": os.getloadavg()}

@@ -1,6 +1,6 @@
 """Every shipped scenario on `--backend sim`: how much faster than real time each one runs.
 
-    .venv/bin/python bench/bench_sim_scenarios.py [--runs 3] [scenarios/happy-path.yaml …]
+    .venv/bin/python bench/bench_sim_scenarios.py [--runs 3] [--messages] [scenarios/happy-path.yaml …]
 
 Runs each scenario of scenarios/*.yaml that the simulation accepts (the checks `chaosnet run
 --backend sim` makes first), through the library as `chaosnet run` does but without the
@@ -8,6 +8,7 @@ interpreter's start-up and the terminal display, `--runs` times. Prints a table 
 bench/results/sim-scenarios.json: per scenario the medians of simulated seconds (the run's,
 settling included), wall seconds, CPU seconds of this process, and the two ratios. The CPU ratio is
 the one to compare on a shared machine; the issue's target is 50 times real time for every scenario.
+`--messages` adds one run per scenario that counts the peer messages it sends, by path.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from sim_messages import MessageTally
 
 from chaosnet.backends.capacity import refuse_oversized
 from chaosnet.backends.sim import SimBackend
@@ -98,6 +101,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("scenarios", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--messages", action="store_true", help="one more run each, counting its messages"
+    )
     args = parser.parse_args()
     paths = args.scenarios or sorted((ROOT / "scenarios").glob("*.yaml"))
     figures: dict[str, dict[str, object]] = {}
@@ -111,6 +117,11 @@ def main() -> None:
             row = Row.of([one_run(path, Path(tmp)) for _ in range(args.runs)])
             figures[path.stem] = asdict(row)
             print(row.line(path.stem))
+            if args.messages:
+                with MessageTally() as tally:
+                    one_run(path, Path(tmp))
+                figures[path.stem]["messages"] = tally.to_json()
+                print(f"{'':<22} {tally.line()}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     setup = {"runs": args.runs, "load_average": os.getloadavg(), "target": TARGET}
     RESULTS.write_text(json.dumps({"setup": setup, "scenarios": figures}, indent=2) + "\n")
