@@ -204,14 +204,13 @@ class Node:
         return list(saved) if valid else []
 
     def _write_whole(self, name: str, state: dict[str, Any]) -> None:
-        """Write a JSON file in the data directory whole: a crash leaves the old file or the new
-        one, never half of either."""
+        """Write a JSON file in the data directory whole: a killed process leaves the old file or
+        the new one, never half of either. No fsync, as the store (synchronous=NORMAL): only a
+        power cut can lose the last write, and a file left unreadable then is read as none. With
+        fsync, a 200-node simulation spent 2.5 % of its wall time here, as dials changed anchors."""
         path = self.config.data_dir / name
         partial = path.with_suffix(".partial")
-        with partial.open("w") as file:
-            json.dump(state, file)
-            file.flush()
-            os.fsync(file.fileno())
+        partial.write_text(json.dumps(state))
         os.replace(partial, path)
 
     def kept_private(self) -> dict[str, Any] | None:
