@@ -206,8 +206,9 @@ class Node:
     def _write_whole(self, name: str, state: dict[str, Any]) -> None:
         """Write a JSON file in the data directory whole: a killed process leaves the old file or
         the new one, never half of either. No fsync, as the store (synchronous=NORMAL): only a
-        power cut can lose the last write, and a file left unreadable then is read as none. With
-        fsync, a 200-node simulation spent 2.5 % of its wall time here, as dials changed anchors."""
+        power cut can lose the last write, and a file left unreadable then is read as none. Each
+        dial to a new learned address rewrites the anchors (470 fsyncs in a 200-node simulation
+        of 20 s)."""
         path = self.config.data_dir / name
         partial = path.with_suffix(".partial")
         partial.write_text(json.dumps(state))
