@@ -232,7 +232,7 @@ class Node:
 
     def submit_tx(self, tx: Transaction, origin: str | None = None) -> str:
         """Admit a transaction (raises InvalidTx); persisted before this returns, then relayed."""
-        if self._holds(tx.txid) or (
+        if self.holds_tx(tx.txid) or (
             # the chain holds a tx only at a nonce its sender has used: most relayed txs are
             # newer than that, and need no txindex read
             tx.nonce < self.chain.state.nonce(tx.sender) and self._confirmed(tx.txid)
@@ -253,12 +253,11 @@ class Node:
         self.relay.tx(tx, origin)
         return tx.txid
 
-    def has_tx(self, txid: str) -> bool:
-        """In the mempool or in the active chain."""
-        return self._holds(txid) or self._confirmed(txid)
-
-    def _holds(self, txid: str) -> bool:
-        """In the mempool or in the latest connected blocks: answered from memory."""
+    def holds_tx(self, txid: str) -> bool:
+        """In the mempool or in the latest connected blocks: answered from memory. What a tx
+        announcement is checked against, as Bitcoin Core's `AlreadyHaveTx` checks its mempool
+        and a filter of recently confirmed txs, never the chain on disk: a tx confirmed longer
+        ago is announced only by a peer far behind, and `submit_tx` still turns it away."""
         return txid in self.mempool.txs or txid in self._recently_confirmed
 
     def _confirmed(self, txid: str) -> bool:

@@ -470,7 +470,7 @@ class PeerManager(Relay):
             if requested.get(txid, 0.0) > now:
                 pending.append(txid)
                 continue
-            if node.has_tx(txid):
+            if node.holds_tx(txid):
                 continue
             requested.pop(txid, None)  # re-inserted last: the oldest requests are dropped first
             requested[txid] = now + TX_REQUEST_TIMEOUT

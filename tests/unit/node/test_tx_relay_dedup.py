@@ -119,8 +119,8 @@ def test_an_announced_tx_is_asked_of_one_announcer_until_its_request_times_out(
 
 
 def test_a_tx_whose_block_a_reorg_took_away_is_no_longer_had(tmp_path: Path) -> None:
-    """`has_tx` answers from memory for the latest blocks' txs; a reorg must not leave it
-    claiming a tx the active chain no longer holds (a peer would never be asked for it)."""
+    """`holds_tx` answers announcements from memory for the latest blocks' txs; a reorg must not
+    leave it claiming a tx the active chain no longer holds (a peer would never be asked for it)."""
     a = node(tmp_path, "a", 1, Network())
     chain = a.node.chain
     paid = make_transfer(account_key(0), account_address(1), 5, 1, 0)
@@ -137,10 +137,10 @@ def test_a_tx_whose_block_a_reorg_took_away_is_no_longer_had(tmp_path: Path) -> 
     try:
         genesis = chain.tip.hash
         mine(genesis, [paid], "aa" * 32)
-        assert a.node.has_tx(paid.txid)
+        assert a.node.holds_tx(paid.txid)
         side = mine(mine(genesis, [rival], "bb" * 32), [], "bb" * 32)
         assert chain.tip.hash == side
-        assert a.node.has_tx(rival.txid) and not a.node.has_tx(paid.txid)
+        assert a.node.holds_tx(rival.txid) and not a.node.holds_tx(paid.txid)
     finally:
         a.store.close()
 
