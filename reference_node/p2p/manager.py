@@ -53,11 +53,11 @@ HANDSHAKE_TIMEOUT = 3.0
 TARGET_PEERS = 8
 """Learned (non-seed) addresses are dialled only while we have fewer peers than this."""
 BLOCK_PUSH_ATTEMPTS = 3
-TX_BATCH_INTERVAL = 1.0
-"""Per peer, at most one announcement of txs a second (Bitcoin Core trickles to outbound peers
-every 2 s on average). Against 0.5 s it halves the announcements of a dense network, a third
-of all its peer messages, for about 10 ms more block propagation at p90 on 20 ms links and
-none seen on 100 ms links (docs/performance.md, "Simulation")."""
+TX_BATCH_INTERVAL = 2.0
+"""Per peer, at most one announcement of txs every 2 s, as Bitcoin Core trickles to outbound
+peers. Each step from 0.5 s to 1 s to 2 s cut about a third of a dense network's peer messages;
+the last cost about 5 ms of block propagation at p90 on 20 ms links (docs/performance.md,
+"Simulation")."""
 MAX_TX_BATCH = 500
 MAX_TX_QUEUE = 5000
 MEMPOOL_SYNC_INTERVAL = 3.0
