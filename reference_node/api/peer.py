@@ -195,7 +195,7 @@ class PeerProtocol:
     async def p2p_compact_block(self, body: bytes, caller: str | None) -> dict[str, Any]:
         """A block as header + short ids; `missing` txs are then fetched from the caller."""
         try:
-            compact = self.peers.compact.parse(loads(body))
+            compact = self.peers.compact.parse(loads(body), caller)
         except ValidationError as exc:
             self.peers.penalize(caller, exc)
             raise

@@ -112,20 +112,22 @@ class CompactRelay:
 
     # -- receiving ---------------------------------------------------------------------------
 
-    def parse(self, raw: Any) -> CompactBlock | None:
+    def parse(self, raw: Any, origin: str | None) -> CompactBlock | None:
         """A wire compact block whose header has our proof of work (checked before any mempool
         scan is spent on it), or None for one we hold or are rebuilding, known by its header
         alone: every peer pushes each block, so most arrive as duplicates, and reading their
         short ids and coinbase was most of what they cost (as Bitcoin Core, which looks no
         further than the header of a block it has). ValidationError otherwise, which the
-        caller scores."""
+        caller scores. Either way `origin` has the block, and is not pushed it back."""
         header = Header.from_json(expect_object(raw, "compact", COMPACT_FIELDS)["header"])
         entry = self.node.chain.get(header.hash)
-        if (entry is not None and entry.has_data) or header.hash in self._rebuilding:
-            return None
-        if header.bits != self.node.params.difficulty or not header.has_valid_pow():
+        held = (entry is not None and entry.has_data) or header.hash in self._rebuilding
+        if not held and (header.bits != self.node.params.difficulty or not header.has_valid_pow()):
             raise InvalidBlock("bad-pow", f"compact block {header.hash} lacks proof of work")
-        return CompactBlock.from_json(raw, header)
+        peer = self.table.peers.get(origin or "")
+        if peer is not None:
+            peer.has_block(header.hash)
+        return None if held else CompactBlock.from_json(raw, header)
 
     def on_compact(self, compact: CompactBlock | None, origin: str | None) -> dict[str, Any]:
         """A pushed compact block (None: one we hold, see `parse`): take it now if the mempool

@@ -312,12 +312,17 @@ class PeerManager(Relay):
         return answer
 
     def block(self, block: Block, origin: str | None) -> None:
-        """Push a new block: compact to peers that take it, whole to the others, each form
-        encoded once."""
+        """Push a new block to the peers that have not pushed it to us (as Bitcoin Core
+        announces a block only to a peer not known to have it): compact to those that take it,
+        whole to the others, each form encoded once."""
         full: bytes | None = None
         compact: bytes | None = None
         for peer in list(self.table.peers.values()):
-            if peer.node_id == origin or not self.persona.relay_block(block, peer.node_id):
+            if (
+                peer.node_id == origin
+                or block.hash in peer.known_blocks
+                or not self.persona.relay_block(block, peer.node_id)
+            ):
                 continue
             if self.compact.wants_compact(peer):
                 compact = compact or encode(self.compact.message(block))
@@ -422,6 +427,8 @@ class PeerManager(Relay):
     def on_block(self, block: Block, origin: str | None) -> None:
         peer = self.table.peers.get(origin or "")
         entry = self.node.chain.get(block.header.prev)
+        if peer is not None:
+            peer.has_block(block.hash)
         if peer is not None and entry is not None:
             peer.height = max(peer.height, entry.height + 1)
             peer.best_known = block.hash

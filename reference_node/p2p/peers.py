@@ -27,6 +27,7 @@ answer clears the count: so six resets in a row, or two refusals, disconnect.
 """
 REFUSED_WEIGHT = 3
 MAX_KNOWN_TXS = 50_000
+MAX_KNOWN_BLOCKS = 64
 MAX_SCORED = 10_000
 """Ban scores and bans kept at most. A caller names itself in a header, so every request can
 come from a new id: without a bound, a flood of bad messages would grow these tables forever.
@@ -54,6 +55,8 @@ class Peer:
     last_tx_send: float = 0.0
     best_known: str | None = None
     """The last block (or header) this peer sent us: its chain is that block's ancestry."""
+    known_blocks: dict[str, None] = field(default_factory=dict)
+    """The latest blocks this peer pushed us (insertion-ordered, bounded): never pushed back."""
     lacks: set[str] = field(default_factory=set)
     """Blocks this peer answered it does not have (pruned, or another branch)."""
     compact_blocks: bool = False
@@ -70,6 +73,12 @@ class Peer:
         if len(known) > MAX_KNOWN_TXS:
             for old in list(known)[: MAX_KNOWN_TXS // 4]:
                 del known[old]
+
+    def has_block(self, block_hash: str) -> None:
+        known = self.known_blocks
+        known[block_hash] = None
+        if len(known) > MAX_KNOWN_BLOCKS:
+            del known[next(iter(known))]
 
     def describe(self) -> dict[str, str]:
         return {"node_id": self.node_id, "address": self.address}
