@@ -118,7 +118,8 @@ class CompactRelay:
         alone: every peer pushes each block, so most arrive as duplicates, and reading their
         short ids and coinbase was most of what they cost (as Bitcoin Core, which looks no
         further than the header of a block it has). ValidationError otherwise, which the
-        caller scores. Either way `origin` has the block, and is not pushed it back."""
+        caller scores. Either way `origin` is noted as having the block, which is then never
+        pushed back to it."""
         header = Header.from_json(expect_object(raw, "compact", COMPACT_FIELDS)["header"])
         entry = self.node.chain.get(header.hash)
         held = (entry is not None and entry.has_data) or header.hash in self._rebuilding

@@ -429,9 +429,9 @@ class PeerManager(Relay):
         entry = self.node.chain.get(block.header.prev)
         if peer is not None:
             peer.has_block(block.hash)
-        if peer is not None and entry is not None:
-            peer.height = max(peer.height, entry.height + 1)
-            peer.best_known = block.hash
+            if entry is not None:
+                peer.height = max(peer.height, entry.height + 1)
+                peer.best_known = block.hash
         try:
             self.node.receive_block(block, origin)
         except InvalidBlock as exc:

@@ -56,7 +56,7 @@ class Peer:
     best_known: str | None = None
     """The last block (or header) this peer sent us: its chain is that block's ancestry."""
     known_blocks: dict[str, None] = field(default_factory=dict)
-    """The latest blocks this peer pushed us (insertion-ordered, bounded): never pushed back."""
+    """The latest blocks this peer sent us (insertion-ordered, bounded): never pushed back to it."""
     lacks: set[str] = field(default_factory=set)
     """Blocks this peer answered it does not have (pruned, or another branch)."""
     compact_blocks: bool = False
