@@ -249,11 +249,19 @@ class PeerManager(Relay):
             await asyncio.sleep(CONNECT_INTERVAL)
 
     def _dial_due(self) -> None:
+        """Dial what is due, reserved addresses first. A node whose ordinary slots are full
+        looks at its reserved addresses only, not at every address it has heard of: this runs
+        four times a second, and a node of a large network knows hundreds."""
         now = self.monotonic()
-        due = [a for a in self.table.due(now) if a.address not in self._dialing]
-        due.sort(key=lambda a: (not self._reserved(a.address), not a.seed, a.next_try))
         room = min(TARGET_PEERS, self.node.config.max_peers) - len(self.table.peers)
         room -= sum(1 for a in self._dialing if not self._reserved(a))
+        among = None
+        if room <= 0:
+            if not self.node.config.eclipse_defence:
+                return  # nothing has a slot of its own
+            among = [*self.seeds, *self.anchors]
+        due = [a for a in self.table.due(now, among) if a.address not in self._dialing]
+        due.sort(key=lambda a: (not self._reserved(a.address), not a.seed, a.next_try))
         for known in due:
             if not self._reserved(known.address):
                 if room <= 0:

@@ -8,6 +8,7 @@ peer we gave up on would keep the network split.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from ..core.tx import Transaction
@@ -115,12 +116,17 @@ class PeerTable:
             return
         self.addresses[address] = KnownAddress(address, seed=seed)
 
-    def due(self, now: float) -> list[KnownAddress]:
-        """Addresses worth dialling now: not us, not banned, not already connected."""
+    def due(self, now: float, among: Collection[str] | None = None) -> list[KnownAddress]:
+        """Addresses worth dialling now: not us, not banned, not already connected; only those
+        `among` the given ones, when given."""
         connected = {p.address for p in self.peers.values()}
+        if among is None:
+            candidates: Iterable[KnownAddress] = self.addresses.values()
+        else:
+            candidates = [self.addresses[a] for a in among if a in self.addresses]
         return [
             a
-            for a in self.addresses.values()
+            for a in candidates
             if a.next_try <= now
             and a.node_id != self.own_id
             and a.node_id not in self.peers
