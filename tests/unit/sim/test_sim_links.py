@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from chaosnet.backends.sim import SimBackend
+from chaosnet.backends.sim.backend import GC_THRESHOLDS
 from chaosnet.backends.sim.links import JSON_HEADERS, Answer, Message, NodeTransport
 from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
 
@@ -147,3 +149,17 @@ def test_a_node_that_crashes_while_its_handler_waits_resets_the_caller(sim: SimB
     host = slow_door(sim, 3.0)
     sim.world.loop.call_later(1.0, sim.kill_node, "n2")
     assert ask(sim, host=host) == ("ReadError", 1.0)
+
+
+def test_a_world_collects_cycles_rarely_while_it_runs_and_restores_the_thresholds(
+    tmp_path: Path,
+) -> None:
+    """A library user's process keeps its own collector settings after a simulated run."""
+    before = gc.get_threshold()
+    backend = SimBackend()
+    backend.setup(
+        tmp_path, ChainSpec(difficulty=4, genesis_accounts=4, seed=3), [NodeSpec("n1", ())]
+    )
+    assert gc.get_threshold() == GC_THRESHOLDS != before
+    backend.teardown()
+    assert gc.get_threshold() == before
