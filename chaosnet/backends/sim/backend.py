@@ -35,10 +35,9 @@ PORT = 80
 GC_THRESHOLDS = (100_000, 20, 100)
 """The cyclic collector's thresholds while a world runs. Every node's chain, mempool and peer
 tables live in this one long-lived heap, which CPython's defaults (700, 10, 10) traverse whole
-every few simulated seconds: a quarter of a 200-node run's CPU, 7 % of a 10-node run's. Young
-objects here mostly die by reference count, so collecting them every 100,000 allocations instead
-of every 700 finds the same garbage; nodes make few reference cycles (a run's peak memory did
-not move)."""
+every few simulated seconds: a quarter of a 200-node run's CPU, 7 % of a 10-node run's. Nodes make
+few reference cycles, so collecting every 100,000 allocations instead of every 700 finds the
+same garbage later: a run's peak memory did not move (docs/decisions.md D20)."""
 
 
 def host_of(name: str) -> str:
