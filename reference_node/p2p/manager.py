@@ -84,10 +84,16 @@ class PeerManager(Relay):
         self.table = PeerTable(config.node_id, config.address, config.dial_map)
         for address in (*config.peers, *config.bootstrap):
             self.table.learn(address, seed=True)
-        self.seeds = frozenset((*config.peers, *config.bootstrap))
         self.anchors = tuple(node.anchors()) if config.eclipse_defence else ()
         for address in self.anchors:
             self.table.learn(address)
+        self.reserved: dict[str, None] = (
+            dict.fromkeys((*config.peers, *config.bootstrap, *self.anchors))
+            if config.eclipse_defence
+            else {}
+        )
+        """The addresses that keep a slot of their own (`_reserved`), in the order given: dialled
+        in that order whatever the hash seed, which a set's order is not."""
         self._dialled: list[str] = list(self.anchors)  # learned addresses we dialled, newest first
         self._dialing: set[str] = set()
         self.requested: dict[str, float] = {}
@@ -257,9 +263,9 @@ class PeerManager(Relay):
         room -= sum(1 for a in self._dialing if not self._reserved(a))
         among = None
         if room <= 0:
-            if not self.node.config.eclipse_defence:
+            if not self.reserved:
                 return  # nothing has a slot of its own
-            among = [*self.seeds, *self.anchors]
+            among = self.reserved
         due = [a for a in self.table.due(now, among) if a.address not in self._dialing]
         due.sort(key=lambda a: (not self._reserved(a.address), not a.seed, a.next_try))
         for known in due:
@@ -279,9 +285,7 @@ class PeerManager(Relay):
         before a restart, which an attacker flooding us while we were down cannot take over
         (Bitcoin Core's anchors.dat). Off, a node full of attacker peers refuses its own
         neighbours."""
-        return self.node.config.eclipse_defence and (
-            address in self.seeds or address in self.anchors
-        )
+        return address in self.reserved
 
     def _remember_anchor(self, address: str) -> None:
         if not self.node.config.eclipse_defence or self._dialled[:1] == [address]:
