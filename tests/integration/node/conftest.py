@@ -33,6 +33,10 @@ DIFFICULTY = 8
 ACCOUNTS = 8
 CHAIN_FLAGS = ("--difficulty", str(DIFFICULTY), "--genesis-accounts", str(ACCOUNTS))
 BUILDER_MINER = "cc" * 32
+# One client for every request the tests make: building an httpx client loads the CA bundle,
+# 0.1-0.2 s on these machines, which made each `node.post` cost that much. No keep-alive, so
+# a killed or restarted node never leaves a stale connection in the pool.
+HTTP = httpx.Client(timeout=5, limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def free_port() -> int:
@@ -84,16 +88,16 @@ class NodeProcess:
         assert self.proc is not None
         if self.proc.poll() is not None:
             pytest.fail(f"{self.name} exited with {self.proc.returncode}: {self.log_tail()}")
-        return httpx.get(self.url + "/health", timeout=1).status_code == 200
+        return HTTP.get(self.url + "/health", timeout=1).status_code == 200
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.get(self.url + path, timeout=5, **kwargs)
+        return HTTP.get(self.url + path, **kwargs)
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.post(self.url + path, timeout=5, **kwargs)
+        return HTTP.post(self.url + path, **kwargs)
 
     def status(self) -> dict[str, Any]:
         return self.get("/status").json()

@@ -3,8 +3,6 @@ is refused with a reason when it connects, and its sender is banned like any for
 
 from __future__ import annotations
 
-import httpx
-
 from reference_node.core.chain import ChainState, MemorySource
 from reference_node.core.keys import account_address, account_key
 from reference_node.core.mining import build_block, solve
@@ -28,10 +26,10 @@ def test_a_double_spending_block_is_refused_and_its_sender_banned(spawn):
     )
     assert block.header.has_valid_pow()
     evil = {"x-chaosnet-node": "forger"}
-    answer = httpx.post(f"{node.url}/p2p/block", json={"block": block.to_json()}, headers=evil)
+    answer = node.post("/p2p/block", json={"block": block.to_json()}, headers=evil)
     assert answer.status_code == 400, answer.text
     assert "bad-state" in answer.text
     assert node.height() == 0  # the honest chain never took it
-    again = httpx.post(f"{node.url}/p2p/getheaders", json={"locator": []}, headers=evil)
+    again = node.post("/p2p/getheaders", json={"locator": []}, headers=evil)
     assert again.status_code == 403  # banned
-    assert httpx.get(f"{node.url}/health").json() == {"ok": True}
+    assert node.get("/health").json() == {"ok": True}
