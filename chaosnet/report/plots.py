@@ -5,22 +5,21 @@ files, no network). Each function takes the plain data `series.py` computed and 
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # the backend is chosen first
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from chaosnet.report.series import Band
 from chaosnet.report.sweep import Estimate
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
 BAND_COLOURS = {
     "partition": "#f4a261",
@@ -33,8 +32,21 @@ BAND_COLOURS = {
 WIDE, TALL = (9.0, 3.6), (9.0, 4.2)
 
 
+@functools.cache
+def _pyplot() -> ModuleType:
+    """matplotlib on its Agg backend, imported by the first plot drawn: it was half of the time
+    `import chaosnet.cli` took, paid by every command, and only report pages draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # the backend is chosen first
+
+    return matplotlib.pyplot
+
+
 @contextmanager
 def _figure(size: tuple[float, float] = WIDE) -> Iterator[Figure]:
+    plt = _pyplot()
     with plt.rc_context({"svg.fonttype": "none", "font.size": 9, "axes.grid": True}):
         fig = plt.figure(figsize=size)
         try:
@@ -46,7 +58,7 @@ def _figure(size: tuple[float, float] = WIDE) -> Iterator[Figure]:
 def _svg(fig: Figure, name: str) -> str:
     """The figure as one `<svg>` element; ids salted by `name` so plots never share ids."""
     buf = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": f"chaosnet-{name}", "svg.fonttype": "none"}):
+    with _pyplot().rc_context({"svg.hashsalt": f"chaosnet-{name}", "svg.fonttype": "none"}):
         fig.savefig(buf, format="svg", bbox_inches="tight")
     text = buf.getvalue()
     return text[text.index("<svg") :]
@@ -58,6 +70,8 @@ def _shade(ax: Axes, bands: Sequence[Band]) -> None:
 
 
 def _band_legend(bands: Sequence[Band]) -> list[Patch]:
+    from matplotlib.patches import Patch
+
     kinds = sorted({b.kind for b in bands})
     return [Patch(color=BAND_COLOURS.get(k, "#adb5bd"), alpha=0.35, label=k) for k in kinds]
 
