@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from chaosnet import httpclient
 from chaosnet.assertions.evaluate import AssertionResult, Evidence, evaluate, unsupported
 from chaosnet.backends.base import Backend, InProcess
 from chaosnet.clock import REAL_CLOCK, Clock, SteppedClock, every
@@ -242,7 +243,7 @@ class Runner:
         nodes = self.network.running_honest()
         record_final_state(self.observer, self.journal, nodes, agreed)
         views = self.observer.snapshot()
-        with httpx.Client(timeout=5.0, transport=self.transport) as client:
+        with httpclient.client(self.transport, timeout=5.0) as client:
             self.invalid_chains = record_final_chains(
                 client,
                 self.backend,

@@ -48,6 +48,7 @@ import httpx
 from docker.errors import APIError, NotFound
 
 import docker
+from chaosnet import httpclient
 from chaosnet.backends.command import node_args
 from chaosnet.backends.health import expect_answers, expect_silent
 from chaosnet.backends.images import NODE_IMAGE, TOXIPROXY_IMAGE, engine, ensure_images
@@ -236,7 +237,7 @@ class DockerBackend(LinkedNodes[_Node]):
 
     def _wait_healthy(self, node: _Node, deadline: float) -> None:
         url = self._api_urls[node.api_slot] + "/health"
-        with httpx.Client(timeout=1.0) as http:
+        with httpclient.client(timeout=1.0) as http:
             while time.monotonic() < deadline:
                 if self._status(node) == "exited":
                     raise BackendError(

@@ -10,6 +10,7 @@ import time
 
 import httpx
 
+from chaosnet import httpclient
 from chaosnet.errors import HarnessFault
 
 SILENCE = 0.3
@@ -18,7 +19,8 @@ RESUME_WITHIN = 5.0
 
 def answers(url: str, timeout: float) -> bool:
     try:
-        return httpx.get(url, timeout=timeout).status_code == 200
+        with httpclient.client(timeout=timeout) as http:
+            return http.get(url).status_code == 200
     except httpx.HTTPError:
         return False
 

@@ -28,7 +28,7 @@ import httpx
 from docker.errors import ImageNotFound
 
 import docker
-from chaosnet import tools
+from chaosnet import httpclient, tools
 from chaosnet.errors import BackendError
 from docker import DockerClient
 
@@ -87,7 +87,8 @@ def wheel_folder() -> Path | None:
 def registry_reachable(timeout: float = 3.0) -> bool:
     """Whether Docker Hub's registry answers at all (401 counts: it is there)."""
     try:
-        httpx.get("https://registry-1.docker.io/v2/", timeout=timeout)
+        with httpclient.client(timeout=timeout) as http:
+            http.get("https://registry-1.docker.io/v2/")
     except httpx.HTTPError:
         return False
     return True

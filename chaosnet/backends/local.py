@@ -35,7 +35,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from chaosnet import tools
+from chaosnet import httpclient, tools
 from chaosnet.backends import registry
 from chaosnet.backends.children import spawn
 from chaosnet.backends.command import node_args
@@ -167,7 +167,7 @@ class LocalBackend(LinkedNodes[_Node]):
 
     def _wait_healthy(self, node: _Node, deadline: float) -> None:
         url = f"http://{node.address}/health"
-        with httpx.Client(timeout=1.0) as http:
+        with httpclient.client(timeout=1.0) as http:
             while time.monotonic() < deadline:
                 assert node.process is not None
                 if node.process.poll() is not None:

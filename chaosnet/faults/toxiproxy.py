@@ -25,6 +25,7 @@ from urllib.parse import quote
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from chaosnet import httpclient
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.specs import LinkFault
 
@@ -130,7 +131,7 @@ class ToxiproxyClient:
     def __init__(self, api_url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
-        self._http = httpx.Client(base_url=self.api_url, timeout=timeout)
+        self._http = httpclient.client(base_url=self.api_url, timeout=timeout)
 
     def close(self) -> None:
         self._http.close()

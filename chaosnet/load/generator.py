@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import httpx
 
+from chaosnet import httpclient
 from chaosnet.backends.base import Backend
 from chaosnet.journal import Journal
 from chaosnet.load.accounting import LATE_AFTER, LoadStats
@@ -107,7 +108,7 @@ class LoadGenerator:
         `now`, the same batches the lanes would send; the run time of the next send (None: all
         sent). A simulated run calls this at virtual times, so the load is part of its one order."""
         if self._stepped is None:
-            client = httpx.Client(timeout=httpx.Timeout(2.0), transport=self.transport)
+            client = httpclient.client(self.transport, timeout=httpx.Timeout(2.0))
             direct = self.transport if isinstance(self.transport, DirectPost) else None
             self._stepped = (Submitter(client, self._stop.is_set, direct), self._lanes())
         submitter, schedules = self._stepped
@@ -137,9 +138,7 @@ class LoadGenerator:
     def _lane(self, lane: int, schedule: deque[Due]) -> None:
         """Send `schedule` in order, a tick's worth at a time; this lane owns its accounts."""
         deadline = self.window[1] + LATE_CUTOFF
-        with httpx.Client(
-            timeout=httpx.Timeout(2.0, connect=1.0), transport=self.transport
-        ) as client:
+        with httpclient.client(self.transport, timeout=httpx.Timeout(2.0, connect=1.0)) as client:
             submitter = Submitter(client, self._stop.is_set)
             while schedule:
                 wait = schedule[0][1] - BATCH_TICK - self.journal.now()

@@ -28,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
+from chaosnet import httpclient
 from chaosnet.backends.base import Backend
 from chaosnet.journal import Journal
 
@@ -93,7 +94,7 @@ class Observer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._client = httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0), transport=transport)
+        self._client = httpclient.client(transport, timeout=httpx.Timeout(2.0, connect=1.0))
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="observe")
         self._stats_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="stats")
         self._stats_thread: threading.Thread | None = None

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from chaosnet import httpclient
 from chaosnet.backends.base import Backend
 from chaosnet.journal import Journal
 from chaosnet.observe.observer import NodeView
@@ -107,7 +108,7 @@ class LiveFeed:
             self._read_at = now
             best = max(honest, key=lambda v: v.total_work)
             try:
-                with httpx.Client(timeout=1.0, transport=self.transport) as client:
+                with httpclient.client(self.transport, timeout=1.0) as client:
                     self.chain.refresh(client, self.backend.endpoint(best.name).url)
             except (httpx.HTTPError, ValueError, KeyError):
                 pass  # the display keeps the last tally; the next read tries again

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from chaosnet import httpclient
 from chaosnet.backends.base import Backend, CpuLimiter
 from chaosnet.errors import HarnessFault
 from chaosnet.journal import Journal
@@ -296,7 +297,7 @@ class Network:
     def _steer(self, nodes: list[str], path: str, flag: str, failed: str, *, doing: str) -> None:
         """`POST path` on each node, one client for all; an answer without `flag: true` is the
         harness failing (`failed` says how), as is any error reaching the node."""
-        with self._doing(doing), httpx.Client(timeout=5.0, transport=self.transport) as client:
+        with self._doing(doing), httpclient.client(self.transport, timeout=5.0) as client:
             for node in nodes:
                 answer = client.post(f"{self.backend.endpoint(node).url}{path}")
                 answer.raise_for_status()
