@@ -28,6 +28,9 @@ json_values = st.recursive(
 )  # fmt: skip
 TX_FIELDS = ("sender", "recipient", "amount", "fee", "nonce", "signature")
 GOOD_TX = make_transfer(account_key(0), account_address(1), 1, 1, 0).to_json()
+# One client for every example: building one reads the CA bundle (about 80 ms of CPU), which
+# was a large part of what an example cost. No keep-alive: each example is a connection of its own.
+HTTP = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
 tx_like = st.fixed_dictionaries(
     {}, optional={f: json_values | st.just(GOOD_TX[f]) for f in TX_FIELDS}
 )
@@ -84,7 +87,7 @@ def test_json_bodies_never_cause_a_5xx(node_url):
         body = data.draw(json_values | tx_like)
         payload = {WRAP_KEY[path]: body} if wrap and path in WRAP_KEY else body
         peer = f"fuzz-peer-{next(peers)}"
-        response = httpx.post(node_url + path, json=payload, headers={"x-chaosnet-node": peer})
+        response = HTTP.post(node_url + path, json=payload, headers={"x-chaosnet-node": peer})
         assert response.status_code < 500, response.text
         outcomes["examples"] += 1
         if response.status_code == 403:
@@ -117,7 +120,7 @@ def test_bodies_shaped_like_messages_meet_the_rules_behind_the_shape(node_url):
         body = data.draw(SHAPED[path])
         payload = {WRAP_KEY[path]: body} if path in WRAP_KEY else body
         peer = f"shaped-peer-{next(peers)}"
-        response = httpx.post(node_url + path, json=payload, headers={"x-chaosnet-node": peer})
+        response = HTTP.post(node_url + path, json=payload, headers={"x-chaosnet-node": peer})
         assert response.status_code < 500, response.text
         assert response.status_code != 403, response.text
         outcomes["examples"] += 1
@@ -137,19 +140,19 @@ def test_bodies_shaped_like_messages_meet_the_rules_behind_the_shape(node_url):
 )
 def test_path_and_query_parameters_never_cause_a_5xx(node_url, template, args):
     path = template.format(*(quote(a, safe="") or "x" for a in args))
-    response = httpx.get(node_url + path)
+    response = HTTP.get(node_url + path)
     assert response.status_code < 500, response.text
 
 
 @SETTINGS
 @given(raw=st.binary(max_size=300))
 def test_raw_bytes_as_bodies_are_400(node_url, raw):
-    response = httpx.post(node_url + "/tx", content=raw)
+    response = HTTP.post(node_url + "/tx", content=raw)
     assert response.status_code in (202, 400), response.text
 
 
 def test_oversized_body_is_413(node_url):
-    response = httpx.post(node_url + "/p2p/block", content=b"x" * (4 * 1024 * 1024 + 1))
+    response = HTTP.post(node_url + "/p2p/block", content=b"x" * (4 * 1024 * 1024 + 1))
     assert response.status_code == 413 and "larger" in response.json()["error"]
 
 
@@ -162,23 +165,23 @@ def test_garbage_on_the_socket_does_not_kill_the_node(node_url):
             sock.settimeout(0.5)
             with contextlib.suppress(OSError):
                 sock.recv(100)
-    assert httpx.get(node_url + "/health").json() == {"ok": True}
+    assert HTTP.get(node_url + "/health").json() == {"ok": True}
 
 
 def test_a_peer_sending_invalid_blocks_gets_banned(node_url):
-    tip = httpx.get(node_url + "/status").json()
+    tip = HTTP.get(node_url + "/status").json()
     header = {"prev": tip["tip"], "merkle_root": "00" * 32, "timestamp": 1, "bits": 4,
               "nonce": 0, "miner": "11" * 32}  # fmt: skip
     block = {"header": header, "txs": []}
     statuses = [
-        httpx.post(
+        HTTP.post(
             node_url + "/p2p/block", json={"block": block}, headers={"x-chaosnet-node": "evil"}
         ).status_code
         for _ in range(3)
     ]
     assert statuses[0] == 400 and 403 in statuses
-    banned = httpx.post(node_url + "/p2p/getheaders", json={"locator": []},
+    banned = HTTP.post(node_url + "/p2p/getheaders", json={"locator": []},
                         headers={"x-chaosnet-node": "evil"})  # fmt: skip
     assert banned.status_code == 403
-    assert httpx.get(node_url + "/health").json() == {"ok": True}
-    assert json.loads(httpx.get(node_url + "/status").text)["height"] >= 0
+    assert HTTP.get(node_url + "/health").json() == {"ok": True}
+    assert json.loads(HTTP.get(node_url + "/status").text)["height"] >= 0
