@@ -10,13 +10,13 @@ import socket
 from collections import Counter
 from urllib.parse import quote, urlparse
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reference_node.core.keys import account_address, account_key
 from reference_node.core.tx import make_transfer
+from tests.http_client import HTTP
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -28,9 +28,6 @@ json_values = st.recursive(
 )  # fmt: skip
 TX_FIELDS = ("sender", "recipient", "amount", "fee", "nonce", "signature")
 GOOD_TX = make_transfer(account_key(0), account_address(1), 1, 1, 0).to_json()
-# One client for every example: building one reads the CA bundle (about 80 ms of CPU), which
-# was a large part of what an example cost. No keep-alive: each example is a connection of its own.
-HTTP = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
 tx_like = st.fixed_dictionaries(
     {}, optional={f: json_values | st.just(GOOD_TX[f]) for f in TX_FIELDS}
 )

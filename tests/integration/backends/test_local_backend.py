@@ -22,6 +22,7 @@ from chaosnet.cli import app
 from chaosnet.errors import BackendError, HarnessFault
 from chaosnet.faults.toxiproxy import ToxiproxyClient
 from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
+from tests.http_client import HTTP
 
 RING = [
     NodeSpec("n1", ("n2", "n3"), mine=True, hashrate=0.5),
@@ -30,9 +31,6 @@ RING = [
 ]
 STAND_IN = [sys.executable, str(Path(__file__).with_name("stand_in_node.py"))]
 PAIR = [NodeSpec("n1", ("n2",)), NodeSpec("n2", ("n1",))]
-# One client for the tests' reads: building one reads the CA bundle, 0.2-0.6 s on a slow machine,
-# which fell inside the latency test's 0.3 s window. No keep-alive: nodes are killed and restarted.
-HTTP = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def _get(backend: LocalBackend, name: str, path: str, timeout: float = 3) -> object:

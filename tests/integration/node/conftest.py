@@ -27,16 +27,13 @@ from reference_node.core.mining import build_block, solve
 from reference_node.core.params import GENESIS_TIMESTAMP, ChainParams
 from reference_node.core.tx import make_transfer
 from reference_node.store import Store
+from tests.http_client import HTTP
 
 NODE_BIN = Path(sys.executable).parent / "chaosnet-node"
 DIFFICULTY = 8
 ACCOUNTS = 8
 CHAIN_FLAGS = ("--difficulty", str(DIFFICULTY), "--genesis-accounts", str(ACCOUNTS))
 BUILDER_MINER = "cc" * 32
-# One client for every request the tests make: building an httpx client loads the CA bundle,
-# 0.1-0.2 s on these machines, which made each `node.post` cost that much. No keep-alive, so
-# a killed or restarted node never leaves a stale connection in the pool.
-HTTP = httpx.Client(timeout=5, limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def free_port() -> int:
