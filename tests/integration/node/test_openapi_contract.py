@@ -17,7 +17,10 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.timeout(120)
+# hang guards, not speed checks: 20-30 s is usual, and a CI machine 15-30x slower than that
+# ran past the 110 s this once allowed
+pytestmark = pytest.mark.timeout(600)
+RUN_TIMEOUT_S = 540
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -32,11 +35,13 @@ def test_the_node_keeps_every_promise_of_its_openapi_document(spawn, tmp_path):
     command = [
         str(SCHEMATHESIS), "--config-file", str(CONFIG), "--no-color", "run",
         f"{node.url}/openapi.json", "--checks", "all", "--max-examples", str(MAX_EXAMPLES),
-        "--workers", "1", "--request-timeout", "10", "--report", "junit",
+        "--workers", "1", "--request-timeout", "30", "--report", "junit",
         "--report-junit-path", str(report), *(["--seed", seed] if seed else []),
     ]  # fmt: skip
     # run in tmp_path: schemathesis keeps a cache directory in its working directory
-    result = subprocess.run(command, capture_output=True, text=True, timeout=110, cwd=tmp_path)
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=tmp_path
+    )
     summary = result.stdout[result.stdout.rfind("SUMMARY") :]
     print(summary)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

@@ -33,7 +33,6 @@ from tests.runs import RUN_TIMEOUT_S, SCENARIOS, run_ok
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(RUN_TIMEOUT_S + 300)]
 
 BLOCKS_REL = 0.10  # mined blocks within 10 % of each other
-HEIGHT_SLACK = 3  # final heights differ by at most the stale blocks of one or two races
 # reorg counts within 3 plus one per ten blocks mined (a busy machine adds forks: slow-node
 # saw 1 reorg on sim, 3 on local at a load average of 4 and 5 at 10); deepest within 1 block
 REORG_SLACK, REORGS_PER_BLOCK = 3, 0.1
@@ -52,9 +51,13 @@ def test_sim_and_local_agree_on_a_scenarios_figures(scenario: str, out: Path) ->
     latency = load_scenario(SCENARIOS / scenario).links.latency or 0.0
 
     assert _within(local["blocks"], sim["blocks"], BLOCKS_REL), side_by_side
-    assert abs(local["final_height"] - sim["final_height"]) <= HEIGHT_SLACK, side_by_side
     reorg_slack = REORG_SLACK + REORGS_PER_BLOCK * sim["blocks"]
     assert abs(local["reorgs"]["count"] - sim["reorgs"]["count"]) <= reorg_slack, side_by_side
+    # a final height is the blocks mined less the stale ones, and each extra race a busy machine
+    # adds may leave one stale block (crash-restart once on a slow CI machine: 43 blocks, 8
+    # reorgs, height 37 on local; 45, 1, 44 on sim)
+    height_slack = abs(local["blocks"] - sim["blocks"]) + reorg_slack
+    assert abs(local["final_height"] - sim["final_height"]) <= height_slack, side_by_side
     assert abs(local["reorgs"]["max_depth"] - sim["reorgs"]["max_depth"]) <= 1, side_by_side
     if sim["tps"] is not None:
         assert _within(local["tps"], sim["tps"], TPS_REL), side_by_side
