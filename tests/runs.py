@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-import httpx
 import jsonschema
 import psutil
 from rich.console import Console
@@ -47,6 +46,7 @@ from chaosnet.report.load import load_run
 from chaosnet.report.terminal import print_verdict
 from chaosnet.scenario import load_scenario_text
 from chaosnet.scenario.model import Pause, Scenario
+from tests.http_client import HTTP
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
@@ -76,7 +76,7 @@ def start_mining(backend: Backend, *names: str) -> None:
     """What the runner does at time zero for a test that drives a backend itself: the backends
     start miners held (`node_args`), and each begins on `POST /mining/start`."""
     for name in names:
-        answer = httpx.post(f"{backend.endpoint(name).url}/mining/start", timeout=5)
+        answer = HTTP.post(f"{backend.endpoint(name).url}/mining/start", timeout=5)
         assert answer.json()["mining"] is True, f"{name} does not mine: {answer.text}"
 
 

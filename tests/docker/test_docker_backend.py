@@ -18,6 +18,7 @@ import docker
 from chaosnet.backends.docker import DockerBackend, remove_labelled
 from chaosnet.cli import app
 from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
+from tests.http_client import HTTP
 
 RING = [NodeSpec("n1", ("n2", "n3")), NodeSpec("n2", ("n1", "n3")), NodeSpec("n3", ("n1", "n2"))]
 
@@ -43,7 +44,7 @@ def _labelled(run_id: str) -> list[str]:
 
 
 def _reach(backend: DockerBackend, name: str) -> dict[str, bool]:
-    result = httpx.get(backend.endpoint(name).url + "/reach", timeout=10).json()
+    result = HTTP.get(backend.endpoint(name).url + "/reach", timeout=10).json()
     assert isinstance(result, dict)
     return result
 
@@ -106,12 +107,12 @@ def test_kill_restart_keeps_the_volume_pause_and_cpu(backend: DockerBackend) -> 
     assert not backend.is_running("n2")
     assert backend.stats("n2").rss_bytes is None  # a dead node reports no memory
     backend.start_node("n2")
-    assert httpx.get(url + "/status", timeout=5).json()["starts"] == 2
+    assert HTTP.get(url + "/status", timeout=5).json()["starts"] == 2
     backend.pause_node("n2")
     with pytest.raises(httpx.TimeoutException):
-        httpx.get(url + "/health", timeout=1)
+        HTTP.get(url + "/health", timeout=1)
     backend.resume_node("n2")
-    assert httpx.get(url + "/health", timeout=5).status_code == 200
+    assert HTTP.get(url + "/health", timeout=5).status_code == 200
     container = backend._node("n2").container
     backend.set_cpu("n2", 0.2)
     container.reload()

@@ -7,10 +7,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-
 from chaosnet.backends.docker import DockerBackend
 from chaosnet.specs import ChainSpec, NodeSpec
+from tests.http_client import HTTP
 from tests.runs import start_mining
 
 CHAIN = ChainSpec(difficulty=8, block_interval=0.5, seed=5)
@@ -22,7 +21,7 @@ NODES = [
 
 
 def _height(backend: DockerBackend, name: str) -> int:
-    return int(httpx.get(backend.endpoint(name).url + "/status", timeout=5).json()["height"])
+    return int(HTTP.get(backend.endpoint(name).url + "/status", timeout=5).json()["height"])
 
 
 def _wait(what: str, check: Callable[[], bool], timeout: float = 90) -> None:

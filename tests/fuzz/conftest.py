@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.http_client import HTTP
+
 NODE_BIN = Path(sys.executable).parent / "chaosnet-node"
 
 
@@ -32,7 +34,7 @@ def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                if HTTP.get(url + "/health", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)

@@ -139,16 +139,16 @@ def test_kill_restart_pause_resume_stop(stand_in_backend: LocalBackend, tmp_path
     backend.kill_node("n2")
     assert not backend.is_running("n2")
     with pytest.raises(httpx.TransportError):
-        httpx.get(url, timeout=1)
+        HTTP.get(url, timeout=1)
     backend.start_node("n2")
     assert _get(backend, "n2", "/status")["starts"] == 2  # type: ignore[index]  # same data dir
 
     backend.pause_node("n2")
     assert backend.is_running("n2")
     with pytest.raises(httpx.TimeoutException):
-        httpx.get(url, timeout=0.5)
+        HTTP.get(url, timeout=0.5)
     backend.resume_node("n2")
-    assert httpx.get(url, timeout=3).status_code == 200
+    assert HTTP.get(url, timeout=3).status_code == 200
 
     stats = backend.stats("n2")
     assert stats.rss_bytes is not None and stats.rss_bytes > 1_000_000

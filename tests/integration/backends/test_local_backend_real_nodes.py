@@ -9,13 +9,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import psutil
 import pytest
 
 from chaosnet import tools
 from chaosnet.backends.local import LocalBackend
 from chaosnet.specs import ChainSpec, NodeSpec
+from tests.http_client import HTTP
 from tests.runs import SCENARIOS, start_mining, wait_for_phase
 
 
@@ -42,7 +42,7 @@ NODES = [
 
 
 def _height(backend: LocalBackend, name: str) -> int:
-    return int(httpx.get(backend.endpoint(name).url + "/status", timeout=5).json()["height"])
+    return int(HTTP.get(backend.endpoint(name).url + "/status", timeout=5).json()["height"])
 
 
 def _wait(what: str, check: Callable[[], bool], timeout: float = 60) -> None:

@@ -11,6 +11,7 @@ from chaosnet.backends.links import Links
 from chaosnet.backends.ports import free_ports
 from chaosnet.faults.toxiproxy import ToxiproxyClient
 from chaosnet.specs import LinkFault, NodeSpec
+from tests.http_client import HTTP
 
 
 def _links(client: ToxiproxyClient, upstream: str) -> Links:
@@ -60,6 +61,6 @@ def test_a_cut_link_refuses_and_a_restored_one_carries_again(
     url = f"http://127.0.0.1:{links.ports[('a', 'b')]}/"
     links.set_enabled("a", "b", False)
     with pytest.raises(httpx.ConnectError):
-        httpx.get(url, timeout=2)
+        HTTP.get(url, timeout=2)
     links.set_enabled("a", "b", True)
-    assert httpx.get(url, timeout=5).status_code == 200
+    assert HTTP.get(url, timeout=5).status_code == 200
