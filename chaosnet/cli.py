@@ -7,6 +7,7 @@ message here, in one place.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import traceback
 
@@ -45,8 +46,26 @@ def _root(
     """Chaos testing for peer-to-peer blockchains."""
 
 
+def _unwrapped(text: str) -> str:
+    """Each paragraph on one line: Typer keeps a docstring's single line breaks, so help wrapped
+    at 100 columns in the source came out ragged in an 80-column terminal."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
+def _unwrap_help(commands: typer.Typer) -> None:
+    for command in commands.registered_commands:
+        text = command.help or inspect.getdoc(command.callback)
+        if text:
+            command.help = _unwrapped(text)
+    for group in commands.registered_groups:
+        if group.typer_instance is not None:
+            _unwrap_help(group.typer_instance)
+
+
 for _module in COMMAND_MODULES:
     _module.register(app)
+_unwrap_help(app)
 
 
 def main() -> None:

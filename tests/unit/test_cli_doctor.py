@@ -36,6 +36,13 @@ def test_help_lists_doctor_and_exit_codes() -> None:
     assert "Exit codes" in out.stdout
 
 
+def test_command_help_flows_as_paragraphs_not_as_the_source_lines() -> None:
+    # the docstring breaks this sentence after "a harness"; at 200 columns it is one line
+    out = run("run", "--help")
+    assert out.returncode == 0
+    assert "2 for invalid input or a harness error, 130 when interrupted." in out.stdout
+
+
 def test_unknown_command_is_a_usage_error() -> None:
     assert run("no-such-command").returncode == 2
 
