@@ -111,6 +111,26 @@ def test_an_assertion_that_cannot_hold_fails_with_its_measured_value() -> None:
     assert results[0].bound == "<= 2s"
 
 
+def test_converge_after_a_fault_with_follow_ups_counts_from_the_last_of_them() -> None:
+    # "slow" opened a window at 10 s that its follow-up closed at 34 s; another event named
+    # "slowly" is no follow-up of it
+    records = journal()
+    ev = Evidence(
+        metrics=compute(records, HONEST, HONEST, set(), None),
+        records=records,
+        honest=HONEST,
+        running_at_end=HONEST,
+        event_times={"slow": 10.0, "slow.resume": 34.0, "slowly": 36.0},
+        scenario_end=40.0,
+        invalid_chains={},
+    )
+    [result] = evaluate(
+        (Assertion("converge", "after slow", (("within", 10.0), ("after", "slow"))),), ev
+    )
+    assert (result.passed, result.measured) == (True, 4.5)  # d reports tip T at 38.5
+    assert "t=34.0s" in result.detail
+
+
 def test_blocks_first_seen_during_a_partition_have_no_propagation_figure() -> None:
     records = [
         {"kind": "partition", "state": "start", "t": 15.0},
