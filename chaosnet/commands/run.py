@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from chaosnet.backends import BACKENDS, make_backend
-from chaosnet.backends.capacity import refuse_oversized
+from chaosnet.backends.refusals import refuse_for_backend
 from chaosnet.errors import UsageError
 from chaosnet.plan import Plan, resolve
 from chaosnet.replay import load_replay, write_replay
@@ -53,13 +53,9 @@ def run(
     """
     console = Console()
     plan, text = _plan(scenario_file, replay, seed)
-    refuse_oversized(text, str(scenario_file or replay), backend)
-    if backend == "sim":
-        from chaosnet.backends.sim.support import refuse_unsimulable
-
-        if keep:
-            raise UsageError("--keep has nothing to keep on --backend sim: its nodes end with it")
-        refuse_unsimulable(text, str(scenario_file or replay))
+    if backend == "sim" and keep:
+        raise UsageError("--keep has nothing to keep on --backend sim: its nodes end with it")
+    refuse_for_backend(text, str(scenario_file or replay), backend)
     if dry_run:
         print_plan(console, plan)
         raise typer.Exit(0)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import typer
 
-from chaosnet.errors import ScenarioError
+from chaosnet.backends import BACKENDS
+from chaosnet.backends.refusals import refuse_for_backend
+from chaosnet.errors import ScenarioError, UsageError
 from chaosnet.scenario.loader import load_scenario
 from chaosnet.scenario.reference import reference_markdown
 from chaosnet.scenario.schema import load_schema
@@ -16,15 +18,28 @@ from chaosnet.scenario.starter import TEMPLATES, write_starter
 
 def validate(
     files: list[Path] = typer.Argument(..., help="Scenario files to check.", show_default=False),
+    backend: str | None = typer.Option(
+        None,
+        "--backend",
+        "-b",
+        help=f"Also check what this backend cannot run ({' | '.join(BACKENDS)}), as `run` does.",
+        show_default=False,
+    ),
 ) -> None:
     """Check scenario files: `ok FILE` for each valid one, every problem as `file:line:col: message`.
 
-    Exit code 0 when all are valid, 2 otherwise.
+    With --backend, also what that backend refuses before starting: more nodes than local or
+    docker hold, and on sim `mining: real` or a CPU quota. Exit code 0 when all are valid, 2
+    otherwise.
     """
+    if backend is not None and backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     failed = False
     for path in files:
         try:
             load_scenario(path)
+            if backend is not None:
+                refuse_for_backend(path.read_text(encoding="utf-8"), str(path), backend)
         except ScenarioError as exc:
             failed = True
             for message in exc.messages:

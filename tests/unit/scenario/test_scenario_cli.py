@@ -36,6 +36,29 @@ def test_validate_prints_every_problem_and_exits_2() -> None:
     assert f"{bad}:11:22: timeline[0].crash: unknown node 'n9' (nodes: n1, n2, n3)" in out.stderr
 
 
+def test_validate_for_a_backend_prints_what_it_would_refuse(tmp_path: Path) -> None:
+    text = (ROOT / "scenarios" / "slow-node.yaml").read_text()
+    grinding = tmp_path / "grinding.yaml"
+    grinding.write_text(text.replace("mining: simulated", "mining: real"))
+    big = tmp_path / "big.yaml"
+    big.write_text(text.replace("nodes: {count: 4}", "nodes: {count: 65}"))
+    assert run("validate", str(grinding), str(big)).returncode == 0  # valid as scenarios
+    sim = run("validate", "--backend", "sim", str(grinding), str(big))
+    assert sim.returncode == 2
+    assert sim.stdout.splitlines() == [f"ok {big}"]
+    assert sim.stderr.splitlines() == [
+        f"{grinding}:8:53: mining: real cannot run on --backend sim (CPU time is not virtual "
+        "time); use mining: simulated"
+    ]
+    local = run("validate", "-b", "local", str(grinding), str(big))
+    assert local.returncode == 2
+    assert local.stdout.splitlines() == [f"ok {grinding}"]
+    assert f"{big}:7:16: 65 nodes is more than --backend local can hold (64)" in local.stderr
+    unknown = run("validate", "-b", "vm", str(big))
+    assert unknown.returncode == 2
+    assert "unknown backend 'vm'" in unknown.stderr
+
+
 def test_schema_prints_the_json_schema() -> None:
     out = run("schema")
     assert out.returncode == 0
