@@ -45,7 +45,10 @@ def sweep(
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     if not assignments:
-        raise UsageError("give at least one --set PATH=VALUES")
+        raise UsageError(
+            "give at least one --set PATH=VALUES; to run the scenario as it is over many seeds, "
+            "use chaosnet explore FILE --seeds N"
+        )
     axes = [parse_assignment(a) for a in assignments]
     grid = points(scenario_file, axes)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
