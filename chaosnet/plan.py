@@ -27,6 +27,7 @@ from chaosnet.scenario.model import (
     NodeDef,
     Partition,
     PartitionShape,
+    Pause,
     Role,
     Scenario,
     TopologyKind,
@@ -133,10 +134,15 @@ def describe_action(action: PlannedAction) -> str:
             return "heal all partitions"
         case Crash(node=node, restart_after=after):
             return f"crash {node}" + (f", restart after {after:g}s" if after else "")
+        case Pause(slow=slow, cpu=cpu) if slow or cpu:
+            return f"slow {_arguments(action)}"  # not stopped: its links (or its CPU) slowed
         case _:
-            fields = {k: v for k, v in _jsonable(action).items() if k != "type" and v}
-            args = ", ".join(f"{k}={v}" for k, v in fields.items())
-            return f"{type(action).__name__.lower()} {args}".strip()
+            return f"{type(action).__name__.lower()} {_arguments(action)}".strip()
+
+
+def _arguments(action: PlannedAction) -> str:
+    fields = {k: v for k, v in _jsonable(action).items() if k != "type" and v}
+    return ", ".join(f"{k}={v}" for k, v in fields.items())
 
 
 def describe_trigger(trigger: Trigger) -> str:

@@ -106,11 +106,16 @@ def fault_bands(records: list[Record], end: float, attackers: set[str]) -> list[
                 if node in attackers:
                     attacking.setdefault(node, t)
         elif kind == "event" and r.get("status") == "done":
-            # slowing has no record of its own: the event's action text says `pause node=…,
-            # slow=…` (plan.describe_action) and its follow-up `resume node=…`
+            # slowing has no record of its own: the event's action text says `slow node=…`
+            # (plan.describe_action; `pause node=…, slow=…` in runs before 2026-11-30) and its
+            # follow-up `resume node=…`
             action = str(r.get("action", ""))
             node = _node_of(action) or ""
-            if node and action.startswith("pause") and ("slow=" in action or "cpu=" in action):
+            if (
+                node
+                and action.startswith(("slow", "pause"))
+                and ("slow=" in action or "cpu=" in action)
+            ):
                 slowed.setdefault(node, (t, f"{node} slow"))
             elif node and action.startswith("resume") and node in slowed:
                 since, label = slowed.pop(node)
