@@ -12,9 +12,21 @@ from __future__ import annotations
 
 import functools
 import ssl
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
+
+Read = Callable[[str], tuple[int, bytes]]
+"""`GET url` answered as (status, body); raises httpx's errors when nothing answers."""
+
+
+@runtime_checkable
+class DirectReads(Protocol):
+    """A transport that also answers `GET url` as (status, body) without building httpx requests
+    and responses (the simulator's: the observer's polls are most of what a run asks)."""
+
+    def read(self, url: str) -> tuple[int, bytes]: ...
 
 
 @functools.cache
@@ -27,3 +39,15 @@ def client(transport: httpx.BaseTransport | None = None, **options: Any) -> http
     if transport is not None:
         return httpx.Client(transport=transport, **options)
     return httpx.Client(verify=_tls_context(), **options)
+
+
+def reader(http: httpx.Client, transport: httpx.BaseTransport | None) -> Read:
+    """`GET` through `transport`'s direct path when it has one, else through `http`."""
+    if isinstance(transport, DirectReads):
+        return transport.read
+
+    def read(url: str) -> tuple[int, bytes]:
+        answer = http.get(url)
+        return answer.status_code, answer.content
+
+    return read

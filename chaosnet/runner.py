@@ -245,7 +245,7 @@ class Runner:
         views = self.observer.snapshot()
         with httpclient.client(self.transport, timeout=5.0) as client:
             self.invalid_chains = record_final_chains(
-                client,
+                httpclient.reader(client, self.transport),
                 self.backend,
                 self.journal,
                 {n: views[n] for n in nodes if n in views},

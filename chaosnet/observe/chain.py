@@ -4,10 +4,10 @@ validation in this process: an independent check that no honest node accepted an
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import httpx
-
+from chaosnet.httpclient import Read
 from chaosnet.specs import ChainSpec
 from reference_node.core.block import Block
 from reference_node.core.chain import ChainState, MemorySource
@@ -17,13 +17,16 @@ from reference_node.core.params import ChainParams
 MAX_FETCH = 5_000  # blocks; scenarios are minutes long, this bounds a runaway chain
 
 
-def fetch_chain(client: httpx.Client, base_url: str, height: int) -> list[Block]:
-    """Blocks 1..height of the node's active chain (genesis is implied by the chain settings)."""
+def fetch_chain(read: Read, base_url: str, height: int) -> list[Block]:
+    """Blocks 1..height of the node's active chain (genesis is implied by the chain settings);
+    ValueError for an answer that is not a block."""
     blocks = []
     for h in range(1, min(height, MAX_FETCH) + 1):
-        answer = client.get(f"{base_url}/blocks/height/{h}")
-        answer.raise_for_status()
-        blocks.append(Block.from_json(_block_body(answer.json())))
+        url = f"{base_url}/blocks/height/{h}"
+        status, content = read(url)
+        if status != 200:
+            raise ValueError(f"GET {url}: HTTP {status}")
+        blocks.append(Block.from_json(_block_body(json.loads(content))))
     return blocks
 
 

@@ -2,7 +2,7 @@
 reorgs, and memory. Polls `/status` and `/events` (see docs/architecture.md) from a thread;
 `targets` (the runner's knowledge of which nodes run) saves asking the backend every round;
 `transport` lets tests answer in memory (httpx.MockTransport) instead of over sockets; one that
-also `read`s directly (`DirectReads`, the simulator's) is asked without httpx objects.
+also `read`s directly (`httpclient.DirectReads`, the simulator's) is asked without httpx objects.
 
 A node that does not answer is simply not sampled this round: crashes are the point of the tool.
 
@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import httpx
 
@@ -36,14 +36,6 @@ INVALID_MESSAGES_METRIC = "chaosnet_invalid_messages_total"
 INVALID_MESSAGES_QUERY = f"name[]={INVALID_MESSAGES_METRIC}"  # that series alone
 WATCHED_PAYMENTS = 4  # the latest payments of double-spend personas, asked of every node
 ROUND_SIZE = 25  # nodes asked per round (see the module docstring)
-
-
-@runtime_checkable
-class DirectReads(Protocol):
-    """A transport that also answers `GET url` as (status, body) without building httpx requests
-    and responses (the simulator's: the observer's polls are most of what a run asks)."""
-
-    def read(self, url: str) -> tuple[int, bytes]: ...
 
 
 @dataclass(frozen=True)
@@ -99,7 +91,7 @@ class Observer:
         self._stats_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="stats")
         self._stats_thread: threading.Thread | None = None
         self._map = self._pool.map if parallel else map
-        self._read = transport.read if isinstance(transport, DirectReads) else self._read_http
+        self._read = httpclient.reader(self._client, transport)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -258,10 +250,6 @@ class Observer:
             except (httpx.HTTPError, ValueError):
                 continue
         return depths
-
-    def _read_http(self, url: str) -> tuple[int, bytes]:
-        answer = self._client.get(url)
-        return answer.status_code, answer.content
 
     def _read_json(self, url: str) -> Any:
         """The JSON body at `url` whatever its status (a refusal fails the caller's reading)."""

@@ -14,6 +14,7 @@ import httpx
 
 from chaosnet.backends.base import Backend
 from chaosnet.errors import ChaosnetError
+from chaosnet.httpclient import Read
 from chaosnet.journal import Journal
 from chaosnet.observe.chain import fetch_chain, replay
 from chaosnet.observe.observer import NodeView, Observer
@@ -79,7 +80,7 @@ def record_link_bytes(backend: Backend, journal: Journal) -> None:
 
 
 def record_final_chains(
-    client: httpx.Client,
+    read: Read,
     backend: Backend,
     journal: Journal,
     views: dict[str, NodeView],
@@ -93,7 +94,7 @@ def record_final_chains(
         if view.tip in by_tip:
             continue
         try:
-            blocks = fetch_chain(client, backend.endpoint(name).url, view.height)
+            blocks = fetch_chain(read, backend.endpoint(name).url, view.height)
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             journal.record("observer_error", error=f"fetch chain of {name}: {exc}")
             continue

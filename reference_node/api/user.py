@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ..behaviors import Dormant
 from ..core.block import Block
-from ..core.encoding import MAX_U63
+from ..core.encoding import MAX_U63, is_hex
 from ..core.spv import make_proof
 from ..core.tx import Transaction
 from ..events import MAX_PAGE
@@ -34,12 +34,15 @@ PLAIN_HEADERS = [(b"content-type", f"{METRICS_TYPE}; charset=utf-8".encode())]
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+BLOCK_AT = "/blocks/height/"
+TX_AT = "/tx/"
 
 
 class PolledReads:
     """The reads a runner polls every half second of every node (`/status`, `/events`,
-    `/metrics`), for the routes below and for a direct door (`answer`) that a simulator calls
-    without the HTTP server, as it does for the peer protocol (see peer.py)."""
+    `/metrics`) and reads block by block at the end of a run (`/blocks/height/N`), for the
+    routes below and for a direct door (`answer`) that a simulator calls without the HTTP server,
+    as it does for the peer protocol (see peer.py)."""
 
     def __init__(self, node: Node, peers: PeerManager) -> None:
         self.node = node
@@ -65,10 +68,54 @@ class PolledReads:
             return event
         return {**event, "txids": [tx.txid for tx in block.txs]}
 
+    def block_json(self, block: Block, height: int) -> dict[str, Any]:
+        return {
+            "hash": block.hash,
+            "height": height,
+            "confirmations": self.node.chain.height - height + 1,
+            **block.to_json(),
+        }
+
+    def tx(self, txid: str) -> dict[str, Any] | None:
+        """A transaction of the active chain with its confirmations, or of the mempool with 0."""
+        location = self.node.store.tx_location(txid)
+        if location is not None:
+            block_hash, height, index = location
+            block = self.node.block_body(block_hash)
+            return {
+                "tx": block.txs[index].to_json() if block is not None else None,
+                "block_hash": block_hash,
+                "height": height,
+                "confirmations": self.node.chain.height - height + 1,
+            }
+        pending = self.node.mempool.txs.get(txid)
+        if pending is None:
+            return None
+        return {"tx": pending.to_json(), "block_hash": None, "height": None, "confirmations": 0}
+
+    def _block_at(self, digits: str) -> dict[str, Any] | None:
+        """The active chain's block at that height, or None when the HTTP app should answer:
+        not a plain number, above the tip, or pruned."""
+        if not (digits.isascii() and digits.isdigit()) or int(digits) > self.node.chain.height:
+            return None
+        height = int(digits)
+        block = self.node.block_body(self.node.chain.active[height].hash)
+        return None if block is None else self.block_json(block, height)
+
     def answer(self, path: str, query: bytes) -> Answer | None:
-        """What the HTTP app answers to `GET path?query`, or None for anything but these three
-        reads with plain arguments (the HTTP app answers those, and every refusal)."""
-        if path == "/status" and not query:
+        """What the HTTP app answers to `GET path?query`, or None for anything but these reads
+        with plain arguments (the HTTP app answers those, and every refusal)."""
+        if path.startswith(BLOCK_AT) and not query:
+            block = self._block_at(path.removeprefix(BLOCK_AT))
+            if block is None:
+                return None
+            status, headers, content = 200, JSON_HEADERS, render(block)
+        elif path.startswith(TX_AT) and not query and is_hex(txid := path.removeprefix(TX_AT), 32):
+            found = self.tx(txid)
+            if found is None:
+                return None
+            status, headers, content = 200, JSON_HEADERS, render(found)
+        elif path == "/status" and not query:
             status, headers, content = 200, JSON_HEADERS, render(self.status())
         elif path == "/events" and (read := events_query(query)) is not None:
             since, txids = read
@@ -144,14 +191,6 @@ def user_router(
 ) -> APIRouter:
     router = APIRouter(responses=schemas.errors(400, 413))
 
-    def block_json(block: Block, height: int) -> dict[str, Any]:
-        return {
-            "hash": block.hash,
-            "height": height,
-            "confirmations": node.chain.height - height + 1,
-            **block.to_json(),
-        }
-
     def serve_block(block_hash: str) -> Response:
         entry = node.chain.get(block_hash)
         if entry is None or not entry.has_data:
@@ -159,7 +198,7 @@ def user_router(
         block = node.block_body(block_hash)
         if block is None:
             return error(410, f"block {block_hash} was pruned; its header is still served")
-        return JSONResponse(block_json(block, entry.height))
+        return JSONResponse(reads.block_json(block, entry.height))
 
     @router.get("/health")
     async def health() -> dict[str, bool]:
@@ -196,25 +235,10 @@ def user_router(
 
     @router.get("/tx/{txid}", responses=schemas.errors(404))
     async def get_tx(txid: Hash) -> Response:
-        location = node.store.tx_location(txid)
-        if location is not None:
-            block_hash, height, index = location
-            block = node.block_body(block_hash)
-            tx = block.txs[index].to_json() if block is not None else None
-            return JSONResponse(
-                {
-                    "tx": tx,
-                    "block_hash": block_hash,
-                    "height": height,
-                    "confirmations": node.chain.height - height + 1,
-                }
-            )
-        pending = node.mempool.txs.get(txid)
-        if pending is not None:
-            return JSONResponse(
-                {"tx": pending.to_json(), "block_hash": None, "height": None, "confirmations": 0}
-            )
-        return error(404, f"no transaction {txid} in the active chain or the mempool")
+        found = reads.tx(txid)
+        if found is None:
+            return error(404, f"no transaction {txid} in the active chain or the mempool")
+        return JSONResponse(found)
 
     @router.get("/blocks/height/{n}", responses=schemas.errors(404, 410))
     async def block_at(n: Annotated[int, Path(ge=0, le=MAX_U63)]) -> Response:

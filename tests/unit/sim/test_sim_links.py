@@ -12,8 +12,17 @@ import pytest
 
 from chaosnet.backends.sim import SimBackend
 from chaosnet.backends.sim.backend import GC_THRESHOLDS
-from chaosnet.backends.sim.links import JSON_HEADERS, Answer, Message, NodeTransport
+from chaosnet.backends.sim.links import (
+    JSON_HEADERS,
+    Answer,
+    Message,
+    NodeTransport,
+    polled_read,
+    serve_asgi,
+)
 from chaosnet.specs import ChainSpec, LinkFault, NodeSpec
+from reference_node.core.keys import account_address, account_key
+from reference_node.core.tx import make_transfer
 
 
 @pytest.fixture
@@ -114,9 +123,45 @@ def test_the_runners_direct_read_answers_as_its_requests_do(sim: SimBackend) -> 
         transport.read(url)
 
 
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/blocks/height/0", 200),
+        ("/blocks/height/00", 200),
+        ("/blocks/height/1", 404),  # above the tip
+        ("/blocks/height/\u0660", 400),
+        ("/blocks/height/x", 400),
+        ("/tx/{pending}", 200),
+        (f"/tx/{'0' * 64}", 404),
+        ("/tx/xyz", 400),
+    ],
+)
+def test_a_read_through_the_door_is_the_http_apps_answer(
+    sim: SimBackend, path: str, expected: int
+) -> None:
+    """The blocks of the final chain (`/blocks/height/N`) and the payments the observer follows
+    (`/tx/ID`) take the door when there is something to give, and leave everything else
+    (refusals, what is not there) to the app."""
+    app = sim.world.apps["n1"]
+    pending = make_transfer(account_key(0), account_address(1), 5, 1, 0)
+
+    async def submit() -> str:
+        return app.node.submit_tx(pending)  # as its own work: admission relays the tx
+
+    sim.world.run(submit(), "n1")
+    message = Message("GET", path.format(pending=pending.txid).encode(), [], b"")
+    status, _, content = sim.world.run(serve_asgi(app.http, message, "runner"), "n1")
+    assert status == expected
+    door = polled_read(app, message)
+    if status == 200:
+        assert door is not None and door[::2] == (status, content)
+    else:
+        assert door is None
+
+
 def test_the_runners_control_calls_never_build_a_nodes_routes(sim: SimBackend) -> None:
     """`POST /mining/start` and `/persona/activate` take the node's direct door, as the polled
-    reads do: building a node's FastAPI routes costs about 0.1 CPU s, which a simulated node
+    reads and the block reads do: building a node's FastAPI routes costs about 0.1 CPU s, which a simulated node
     that the runner only steers and polls never pays."""
     app = sim.world.apps["n2"]  # n1's routes were built for the backend's one check of them
     with httpx.Client(transport=sim.transport) as client:
@@ -125,6 +170,7 @@ def test_the_runners_control_calls_never_build_a_nodes_routes(sim: SimBackend) -
         activated = client.post(f"{url}/persona/activate").json()
         assert activated == {"persona": "honest", "active": True, "activated": False}
         assert client.get(f"{url}/status").status_code == 200
+        assert client.get(f"{url}/blocks/height/0").json()["height"] == 0
     assert app.http._build is not None, "the node's routes were built"
 
 
