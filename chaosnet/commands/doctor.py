@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chaosnet.backends import BACKENDS
 from chaosnet.doctor import DEFAULT_BACKEND, backend_usable, run_checks
 
 
@@ -24,7 +25,7 @@ def doctor() -> None:
     console = Console()
     console.print(table)
     usable = backend_usable(checks)
-    for backend in ("local", "docker"):
+    for backend in BACKENDS:  # sim needs nothing beyond what every backend needs
         state = "usable" if backend_usable(checks, backend) else "NOT usable"
         console.print(f"backend {backend}: {state}")
     raise typer.Exit(0 if usable else 1)

@@ -54,6 +54,7 @@ def test_doctor_reports_missing_toxiproxy_with_the_fix(tmp_path: Path) -> None:
     assert "missing" in out.stdout
     assert "make install" in out.stdout
     assert "backend local: NOT usable" in out.stdout
+    assert "backend sim: usable" in out.stdout  # its links are in-process, not Toxiproxy
 
 
 def test_doctor_reports_an_unreachable_docker_engine(tmp_path: Path) -> None:
@@ -61,6 +62,7 @@ def test_doctor_reports_an_unreachable_docker_engine(tmp_path: Path) -> None:
     assert "Docker engine" in out.stdout
     assert "unreachable" in out.stdout
     assert "backend docker: NOT usable" in out.stdout
+    assert "backend sim: usable" in out.stdout  # one process, no engine, no proxy
     # the default backend does not need Docker, so doctor still passes when Toxiproxy is there
     assert out.returncode == 0, out.stdout
 
