@@ -141,8 +141,15 @@ def describe_action(action: PlannedAction) -> str:
 
 
 def _arguments(action: PlannedAction) -> str:
-    fields = {k: v for k, v in _jsonable(action).items() if k != "type" and v}
-    return ", ".join(f"{k}={v}" for k, v in fields.items())
+    """`key=value, …` of the fields that are set; a nested setting (a slow node's links) by its
+    own keys, as the scenario wrote them."""
+    fields: dict[str, Any] = {}
+    for key, value in _jsonable(action).items():
+        if isinstance(value, dict):
+            fields.update((k, v) for k, v in value.items() if k != "type")
+        elif key != "type":
+            fields[key] = value
+    return ", ".join(f"{k}={v}" for k, v in fields.items() if v)
 
 
 def describe_trigger(trigger: Trigger) -> str:
