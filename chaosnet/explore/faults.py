@@ -47,16 +47,22 @@ class Fault:
 
 def check_explorable(scenario: Scenario) -> None:
     """Explore writes what chaos drew as `at:` events among the scenario's own, so the timeline
-    must be `at:` events only, and chaos may draw only what a scenario can say explicitly."""
+    must be `at:` events only. A chaos `loss` stays a draw (see `reproduce`), the same only on
+    the first chaos event: a later one's draws follow the crashes and partitions drawn before."""
+    chaos_seen = False
     for index, event in enumerate(scenario.timeline):
         where = f"timeline event {event.name or index + 1}"
         if not isinstance(event.trigger, At):
             raise UsageError(f"{where}: explore needs every timeline event triggered by `at:`")
-        if isinstance(event.action, Chaos) and event.action.loss is not None:
+        if not isinstance(event.action, Chaos):
+            continue
+        if chaos_seen and event.action.loss is not None:
             raise UsageError(
-                f"{where}: explore cannot write chaos `loss` (one loss per directed link) as "
-                "explicit events yet; use partitions and crashes, or fixed `links:` loss"
+                f"{where}: explore can repeat a chaos `loss` only on the first chaos event (its "
+                "links' losses are drawn before any crash or partition); move the loss there, "
+                "or use fixed `links:` loss"
             )
+        chaos_seen = True
     if not any(
         isinstance(e.action, Chaos) and (e.action.crash_rate > 0 or e.action.partition_rate > 0)
         for e in scenario.timeline

@@ -1,8 +1,11 @@
 """A scenario file that replays one schedule: the source scenario with its seed pinned and the
 faults chaos drew written out as `at:` events, so `chaosnet run FILE` repeats the run.
 
-Each chaos event stays in place with only its `duration` (and `nodes`): it draws nothing, but
-assertions and reports that name it still find it.
+Each chaos event stays in place with only its `duration`, `nodes` and `loss`: it draws no crash
+and no partition, but assertions and reports that name it still find it. Its links' losses are
+drawn again, the same: the seed draws them right after the topology, before any crash or
+partition (`plan.expand_chaos`), which is why only the first chaos event may carry a `loss`
+(`faults.check_explorable`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from chaosnet.explore.faults import Fault
 from chaosnet.scenario import units
 from chaosnet.scenario.yamlsource import decode, parse
 
-CHAOS_KEPT = ("duration", "nodes")
+CHAOS_KEPT = ("duration", "nodes", "loss")
 
 
 def explicit_scenario(source: Path, seed: int, faults: list[Fault], note: str) -> str:

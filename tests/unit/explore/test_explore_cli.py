@@ -13,10 +13,15 @@ def test_bad_input_exits_2_with_the_reason_and_runs_nothing(tmp_path: Path) -> N
         (SCENARIOS / "explore" / "reorg-mempool.yaml").read_text().replace("3s}", "soon}")
     )
     lossy = tmp_path / "lossy.yaml"
-    lossy.write_text((SCENARIOS / "chaos.yaml").read_text())
+    second = "  - {at: 30s, name: lossy, chaos: {duration: 5s, loss: [1%, 2%]}}\n"
+    lossy.write_text(
+        (SCENARIOS / "explore" / "reorg-mempool.yaml")
+        .read_text()
+        .replace("assertions:", second + "assertions:")
+    )
     cases = {
         broken: f"{broken}:14:",
-        lossy: "explore cannot write chaos `loss`",
+        lossy: "explore can repeat a chaos `loss` only on the first chaos event",
         tmp_path / "missing.yaml": "cannot read the scenario",
     }
     for path, reason in cases.items():

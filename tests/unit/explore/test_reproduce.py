@@ -11,7 +11,7 @@ from chaosnet.errors import UsageError
 from chaosnet.explore.exploration import Exploration
 from chaosnet.explore.faults import check_explorable, drawn_faults
 from chaosnet.explore.reproduce import explicit_scenario
-from chaosnet.plan import CutLinks, resolve
+from chaosnet.plan import CutLinks, Plan, SetLinks, resolve
 from chaosnet.scenario import load_scenario, load_scenario_text
 from chaosnet.scenario.model import At, Crash, Heal
 
@@ -56,11 +56,36 @@ def test_the_explicit_file_plans_what_the_seed_drew(seed: int, tmp_path: Path) -
     assert _in_time(written) == _in_time(drawn)
 
 
+@pytest.mark.parametrize("seed", [17, 3])
+def test_the_explicit_file_of_a_lossy_chaos_draws_the_same_losses(seed: int) -> None:
+    """chaos.yaml's chaos event draws a loss for every directed link as well as crashes: the
+    explicit file keeps the loss as a draw, and the seed gives every link the same one."""
+    path = ROOT / "scenarios" / "chaos.yaml"
+    scenario = load_scenario(path)
+    check_explorable(scenario)
+    drawn_plan = resolve(scenario, seed)
+    replayed = resolve(
+        load_scenario_text(explicit_scenario(path, seed, drawn_faults(drawn_plan), ""))
+    )
+
+    def losses(plan: Plan) -> list[tuple[str, object, object]]:
+        return [(e.id, e.trigger, e.action) for e in plan.events if isinstance(e.action, SetLinks)]
+
+    assert losses(drawn_plan) and losses(replayed) == losses(drawn_plan)
+    crashes = [e for e in replayed.events if isinstance(e.action, Crash)]
+    assert all(e.origin == "timeline" for e in crashes)  # the drawn ones, written out
+    assert len(crashes) == 3 + sum(f.kind == "crash" for f in drawn_faults(drawn_plan))
+
+
 def test_explore_refuses_what_it_cannot_write_out(tmp_path: Path) -> None:
     base = SCENARIO.read_text()
-    lossy = base.replace("crash_rate: 0.05", "crash_rate: 0.05, loss: [1%, 2%]")
-    with pytest.raises(UsageError, match="loss"):
+    second = "  - {at: 30s, name: lossy, chaos: {duration: 5s, loss: [1%, 2%]}}\n"
+    lossy = base.replace("assertions:", second + "assertions:")
+    with pytest.raises(UsageError, match="only on the first chaos event"):
         check_explorable(load_scenario_text(lossy))
+    check_explorable(
+        load_scenario_text(base.replace("crash_rate: 0.05", "crash_rate: 0.05, loss: [1%, 2%]"))
+    )
     calm = base.replace("partition_rate: 0.1", "partition_rate: 0").replace(
         "crash_rate: 0.05", "crash_rate: 0"
     )
