@@ -263,7 +263,7 @@ class Runner:
             records=records,
             honest=list(self.plan.honest),
             running_at_end=list(ends[-1]["running"]) if ends else [],
-            event_times=dict(self.schedule.fired),
+            event_ends=self.schedule.ends(),
             scenario_end=self.plan.scenario.duration,
             invalid_chains=self.invalid_chains,
             shared_process=self.backend.name == "sim",

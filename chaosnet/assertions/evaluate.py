@@ -26,19 +26,11 @@ def _fmt_s(seconds: float | None) -> str:
     return "never" if seconds is None else f"{seconds:.3g}s"
 
 
-def _over(event: str, fired: dict[str, float]) -> float | None:
-    """When `event` and everything it set off had fired: its follow-ups (`slow.resume`,
-    `wave-1.restart`) and, for a chaos window, the faults it drew (`chaos.crash2.restart`).
-    Converging "after slow" counted from the start of the slow window was true at once."""
-    times = [t for name, t in fired.items() if name == event or name.startswith(f"{event}.")]
-    return max(times) if event in fired else None
-
-
 def _converge(a: Assertion, ev: Evidence) -> AssertionResult:
     within = _num(a, "within")
     after = a.param("after")
     if isinstance(after, str):
-        since = _over(after, ev.event_times)
+        since = ev.event_ends.get(after)  # once over: "after slow" from its start held at once
         if since is None:
             return AssertionResult(
                 a.name, a.kind, False, None, f"<= {within:g}s", f"event {after!r} never happened"

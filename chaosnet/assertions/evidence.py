@@ -36,7 +36,7 @@ class Evidence:
     records: list[Record]
     honest: list[str]
     running_at_end: list[str]
-    event_times: dict[str, float]  # event id → actual run time
+    event_ends: dict[str, float]  # a scenario event's id → run time it was over (Schedule.ends)
     scenario_end: float  # run time at which the scenario's duration was over
     invalid_chains: dict[str, str]  # honest node → why its final chain is invalid
     shared_process: bool = False  # every node in one process (sim): memory is the process's share

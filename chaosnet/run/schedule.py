@@ -45,6 +45,7 @@ class Schedule:
     def __init__(self, events: Sequence[PlannedEvent], duration: float) -> None:
         self.duration = duration
         self._in_order = deque(e for e in events if e.origin == "timeline")
+        self._own = {e.id for e in self._in_order}  # the scenario's events, named by its author
         self._alongside = [e for e in events if e.origin != "timeline"]
         self._previous = 0.0  # when the last in-order event fired or timed out
         self._armed: dict[str, float] = {}
@@ -91,6 +92,21 @@ class Schedule:
         )
         self._alongside.append(event)
         self.followups.append(event)
+
+    def ends(self) -> dict[str, float]:
+        """Each of the scenario's events that fired → when it was over: when the last event it
+        set off fired (its restart or the end of its window, the faults a chaos event drew and
+        theirs), else when it fired itself. What an event set off is named after it (`slow.resume`,
+        `chaos.crash2.restart`); an event of the scenario's own named `split.2` is not split's."""
+        ends = {name: t for name, t in self.fired.items() if name in self._own}
+        for name, t in self.fired.items():
+            if name in self._own:
+                continue
+            roots = [own for own in ends if name.startswith(f"{own}.")]
+            if roots:
+                root = max(roots, key=len)
+                ends[root] = max(ends[root], t)
+        return ends
 
     def over(self, now: float) -> bool:
         return now >= self.duration

@@ -83,7 +83,7 @@ def evidence() -> Evidence:
         records=records,
         honest=HONEST,
         running_at_end=HONEST,
-        event_times={"restart": 35.0},
+        event_ends={"restart": 35.0},
         scenario_end=35.0,
         invalid_chains={},
     )
@@ -111,16 +111,15 @@ def test_an_assertion_that_cannot_hold_fails_with_its_measured_value() -> None:
     assert results[0].bound == "<= 2s"
 
 
-def test_converge_after_a_fault_with_follow_ups_counts_from_the_last_of_them() -> None:
-    # "slow" opened a window at 10 s that its follow-up closed at 34 s; another event named
-    # "slowly" is no follow-up of it
+def test_converge_after_an_event_counts_from_when_it_was_over() -> None:
+    # "slow" opened a window at 10 s that closed at 34 s (Schedule.ends)
     records = journal()
     ev = Evidence(
         metrics=compute(records, HONEST, HONEST, set(), None),
         records=records,
         honest=HONEST,
         running_at_end=HONEST,
-        event_times={"slow": 10.0, "slow.resume": 34.0, "slowly": 36.0},
+        event_ends={"slow": 34.0},
         scenario_end=40.0,
         invalid_chains={},
     )

@@ -112,3 +112,22 @@ def test_side_events_due_together_fire_in_planned_order_not_list_order() -> None
     second = schedule.next_due(29.0, lambda _: True)
     assert isinstance(first, Fire) and first.event.id == "wave-1.restart"
     assert isinstance(second, Fire) and second.event.id == "chaos.crash3"
+
+
+def test_an_event_is_over_when_the_last_event_it_set_off_fired() -> None:
+    """A slow window ends with its resume, a chaos window with the last of its drawn faults'
+    follow-ups; a scenario event named like a follow-up (`slow.2`) is an event of its own."""
+    slow, crash = event("slow", At(1.0)), event("chaos.crash1", After("chaos", 1.0), "chaos")
+    schedule = Schedule(
+        [slow, event("slow.2", At(2.0)), event("chaos", At(3.0)), crash, event("heal", At(9.0))],
+        duration=20,
+    )
+    drain(schedule, 1.0)
+    schedule.follow(slow, "resume", 5.0, Resume("n1"))
+    drain(schedule, 3.0)
+    drain(schedule, 4.0)
+    schedule.follow(crash, "restart", 3.0, Restart("n2"))
+    for now in (6.0, 7.0, 9.0):
+        drain(schedule, now)
+    assert schedule.fired["slow.resume"] == 6.0 and schedule.fired["chaos.crash1.restart"] == 7.0
+    assert schedule.ends() == {"slow": 6.0, "slow.2": 3.0, "chaos": 7.0, "heal": 9.0}
