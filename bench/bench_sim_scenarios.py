@@ -25,9 +25,8 @@ from pathlib import Path
 
 from sim_messages import MessageTally
 
-from chaosnet.backends.capacity import refuse_oversized
+from chaosnet.backends.refusals import refuse_for_backend
 from chaosnet.backends.sim import SimBackend
-from chaosnet.backends.sim.support import refuse_unsimulable
 from chaosnet.errors import ScenarioError
 from chaosnet.plan import resolve
 from chaosnet.runner import Runner, new_run_dir
@@ -42,8 +41,7 @@ def accepted(path: Path) -> bool:
     """What `chaosnet run --backend sim` would run rather than refuse."""
     text = path.read_text(encoding="utf-8")
     try:
-        refuse_oversized(text, str(path), "sim")
-        refuse_unsimulable(text, str(path))
+        refuse_for_backend(text, str(path), "sim")
     except ScenarioError:
         return False
     return True

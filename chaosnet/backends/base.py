@@ -79,8 +79,8 @@ class Backend(Protocol):
 class CpuLimiter(Protocol):
     """Optional capability: a CPU quota for a slow node (docker has it, local processes do not).
 
-    The runner checks `isinstance(backend, CpuLimiter)` and otherwise applies only the latency
-    half of a slow node.
+    The runner checks `isinstance(backend, CpuLimiter)`; a scenario that asks a backend without
+    it for a quota is refused before the run starts (`refusals`), never run without it.
     """
 
     def set_cpu(self, name: str, fraction: float | None) -> None:

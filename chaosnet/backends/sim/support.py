@@ -11,24 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaosnet.errors import ScenarioError
-from chaosnet.scenario.yamlsource import parse
-
-Problem = tuple[tuple[str | int, ...], str]
-
-
-def refuse_unsimulable(text: str, filename: str) -> None:
-    """Raise `ScenarioError` (`file:line:col: message` each) for what `--backend sim` cannot do."""
-    document = parse(text)
-    problems = unsimulable(document.data)
-    if problems:
-        raise ScenarioError(
-            [
-                f"{filename}:{pos.line}:{pos.column}: {message}"
-                for path, message in problems
-                for pos in [document.value_position(path)]
-            ]
-        )
+from chaosnet.backends.refusals import Problem, cpu_quotas
 
 
 def unsimulable(data: dict[str, Any]) -> list[Problem]:
@@ -38,11 +21,9 @@ def unsimulable(data: dict[str, Any]) -> list[Problem]:
             (("chain", "mining"), "mining: real cannot run on --backend sim (CPU time is not "
              "virtual time); use mining: simulated")
         )  # fmt: skip
-    for i, event in enumerate(data.get("timeline") or []):
-        slow = event.get("slow") if isinstance(event, dict) else None
-        if isinstance(slow, dict) and "cpu" in slow:
-            problems.append(
-                (("timeline", i, "slow", "cpu"), "a CPU quota has no meaning on --backend sim "
-                 "(handling costs no virtual time); slow the node's links only, or run on docker")
-            )  # fmt: skip
+    for path in cpu_quotas(data):
+        problems.append(
+            (path, "a CPU quota has no meaning on --backend sim (handling costs no virtual "
+             "time); slow the node's links only, or run on docker")
+        )  # fmt: skip
     return problems

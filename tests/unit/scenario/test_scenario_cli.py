@@ -54,6 +54,13 @@ def test_validate_for_a_backend_prints_what_it_would_refuse(tmp_path: Path) -> N
     assert local.returncode == 2
     assert local.stdout.splitlines() == [f"ok {grinding}"]
     assert f"{big}:7:16: 65 nodes is more than --backend local can hold (64)" in local.stderr
+    quota = tmp_path / "quota.yaml"
+    quota.write_text(text.replace("bandwidth: 64KB/s}", "bandwidth: 64KB/s, cpu: 25%}"))
+    assert run("validate", "-b", "docker", str(quota)).returncode == 0  # docker sets quotas
+    for backend in ("local", "sim"):
+        refused = run("validate", "-b", backend, str(quota))
+        assert refused.returncode == 2
+        assert f"{quota}:11:84: a CPU quota" in refused.stderr, refused.stderr
     unknown = run("validate", "-b", "vm", str(big))
     assert unknown.returncode == 2
     assert "unknown backend 'vm'" in unknown.stderr
