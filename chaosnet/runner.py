@@ -20,7 +20,7 @@ import httpx
 
 from chaosnet import httpclient
 from chaosnet.assertions.evaluate import AssertionResult, Evidence, evaluate, unsupported
-from chaosnet.backends.base import Backend, InProcess
+from chaosnet.backends.base import Backend, CpuLimiter, InProcess
 from chaosnet.clock import REAL_CLOCK, Clock, SteppedClock, every
 from chaosnet.errors import BackendError, ChaosnetError, HarnessFault, UsageError
 from chaosnet.journal import Journal
@@ -41,7 +41,7 @@ from chaosnet.run.settle import (
     settle_budget,
     wait_for_agreement,
 )
-from chaosnet.scenario.model import Condition
+from chaosnet.scenario.model import Condition, Pause
 
 __all__ = ["Progress", "RunHooks", "RunResult", "Runner", "new_run_dir"]
 
@@ -114,6 +114,12 @@ class Runner:
         if missing:
             kinds = ", ".join(sorted({a.kind for a in missing}))
             raise UsageError(f"this version of chaosnet cannot evaluate assertion kinds: {kinds}")
+        quotas = [e.id for e in self.plan.events if isinstance(e.action, Pause) and e.action.cpu]
+        if quotas and not isinstance(self.backend, CpuLimiter):
+            raise UsageError(  # `chaosnet run` says where first (refusals); sweeps come here
+                f"--backend {self.backend.name} cannot give a node a CPU quota (timeline event "
+                f"{quotas[0]}); run on docker, or slow the node's links only"
+            )
         started_at = dt.datetime.now(dt.UTC).isoformat()
         outcome = Outcome("error", "the run did not finish")
         try:

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
-from chaosnet.errors import BackendError, HarnessFault
+from chaosnet.errors import BackendError, HarnessFault, UsageError
 from chaosnet.plan import resolve
 from chaosnet.runner import Runner, RunResult
 from chaosnet.scenario.model import (
@@ -212,3 +213,16 @@ def test_a_setup_that_fails_is_an_error_with_partial_results(tmp_path: Path) -> 
     assert "n3" in result.results["error"] and result.results["error"].startswith("harness: ")
     assert timeline(result)["#0"]["status"] == "pending"
     assert backend.torn_down
+
+
+def test_a_cpu_quota_is_refused_before_anything_starts_on_a_backend_without_one(
+    tmp_path: Path,
+) -> None:
+    """`chaosnet run` refuses it at file:line:col; a sweep or a library caller reaches here."""
+    spec = scenario(Event(At(0.1), Pause("n2", duration=0.1, cpu=0.25), name="throttle"))
+    backend = FakeBackend()
+    with pytest.raises(
+        UsageError, match="cannot give a node a CPU quota \\(timeline event throttle\\)"
+    ):
+        Runner(resolve(spec), backend, tmp_path, transport=backend.transport).run()
+    assert backend.calls == []  # nothing was set up
