@@ -111,25 +111,6 @@ def test_an_assertion_that_cannot_hold_fails_with_its_measured_value() -> None:
     assert results[0].bound == "<= 2s"
 
 
-def test_converge_after_an_event_counts_from_when_it_was_over() -> None:
-    # "slow" opened a window at 10 s that closed at 34 s (Schedule.ends)
-    records = journal()
-    ev = Evidence(
-        metrics=compute(records, HONEST, HONEST, set(), None),
-        records=records,
-        honest=HONEST,
-        running_at_end=HONEST,
-        event_ends={"slow": 34.0},
-        scenario_end=40.0,
-        invalid_chains={},
-    )
-    [result] = evaluate(
-        (Assertion("converge", "after slow", (("within", 10.0), ("after", "slow"))),), ev
-    )
-    assert (result.passed, result.measured) == (True, 4.5)  # d reports tip T at 38.5
-    assert "t=34.0s" in result.detail
-
-
 def test_blocks_first_seen_during_a_partition_have_no_propagation_figure() -> None:
     records = [
         {"kind": "partition", "state": "start", "t": 15.0},
