@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chaosnet.backends.refusals import refuse_for_backend
 from chaosnet.explore.faults import Fault, check_explorable, drawn_faults
 from chaosnet.explore.reproduce import explicit_scenario
 from chaosnet.explore.shrink import Shrinker
@@ -55,6 +56,8 @@ class Exploration:
     def __post_init__(self) -> None:
         self.scenario: Scenario = load_scenario(self.scenario_file)
         check_explorable(self.scenario)
+        text = self.scenario_file.read_text(encoding="utf-8")
+        refuse_for_backend(text, str(self.scenario_file), self.backend)  # as `run` would
         self.run_one: RunOne = library_runner(self.backend)
 
     def trials(self, seeds: int) -> list[Trial]:

@@ -19,8 +19,14 @@ def test_bad_input_exits_2_with_the_reason_and_runs_nothing(tmp_path: Path) -> N
         .read_text()
         .replace("assertions:", second + "assertions:")
     )
+    grinding = tmp_path / "grinding.yaml"
+    grinding.write_text(
+        (SCENARIOS / "explore" / "reorg-mempool.yaml")
+        .read_text()
+        .replace("mining: simulated", "mining: real")
+    )
     cases = {
-        broken: f"{broken}:14:",
+        grinding: f"{grinding}:10:52: mining: real cannot run on --backend sim",  # as run says
         lossy: "explore can repeat a chaos `loss` only on the first chaos event",
         tmp_path / "missing.yaml": "cannot read the scenario",
     }
