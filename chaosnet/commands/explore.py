@@ -9,8 +9,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from chaosnet.backends import BACKENDS
-from chaosnet.errors import UsageError
+from chaosnet.backends import BACKENDS, check_backend
 from chaosnet.explore.exploration import Exploration, failed_assertions
 from chaosnet.sweep.execute import SweepExecution, Trial
 from chaosnet.sweep.progress import execute_with_progress
@@ -49,8 +48,7 @@ def explore(
     written, and Ctrl-C while shrinking keeps the smallest failing schedule seen.
     Shrinking is only deterministic on sim; elsewhere a candidate may pass or fail by chance.
     """
-    if backend not in BACKENDS:
-        raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    check_backend(backend)
     console = Console()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     target = out or Path("explorations") / f"{stamp}-{scenario_file.stem}"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from chaosnet.backends import BACKENDS
+from chaosnet.backends import BACKENDS, check_backend
 from chaosnet.backends.refusals import refuse_for_backend
-from chaosnet.errors import ScenarioError, UsageError
+from chaosnet.errors import ScenarioError
 from chaosnet.scenario.loader import load_scenario
 from chaosnet.scenario.reference import reference_markdown
 from chaosnet.scenario.schema import load_schema
@@ -32,8 +32,8 @@ def validate(
     docker hold, and on sim `mining: real` or a CPU quota. Exit code 0 when all are valid, 2
     otherwise.
     """
-    if backend is not None and backend not in BACKENDS:
-        raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    if backend is not None:
+        check_backend(backend)
     failed = False
     for path in files:
         try:

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from chaosnet.backends import BACKENDS
+from chaosnet.backends import BACKENDS, check_backend
 from chaosnet.errors import UsageError
 from chaosnet.sweep.execute import SweepExecution, Trial, library_runner, plan_trials, write_sweep
 from chaosnet.sweep.grid import parse_assignment, points
@@ -42,8 +42,7 @@ def sweep(
     Exit 0 when the sweep completed, 2 for invalid input, 130 when interrupted (what finished is
     written). A sweep measures; the scenario's assertions decide each run but not the exit code.
     """
-    if backend not in BACKENDS:
-        raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    check_backend(backend)
     if not assignments:
         raise UsageError(
             "give at least one --set PATH=VALUES; to run the scenario as it is over many seeds, "
