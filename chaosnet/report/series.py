@@ -111,8 +111,8 @@ def fault_bands(records: list[Record], end: float, attackers: set[str]) -> list[
             # follow-up `resume node=…`
             action = str(r.get("action", ""))
             node = _node_of(action) or ""
-            before = action.startswith("pause") and ("slow=" in action or "cpu=" in action)
-            if node and (action.startswith("slow ") or before):
+            old_text = action.startswith("pause") and ("slow=" in action or "cpu=" in action)
+            if node and (action.startswith("slow ") or old_text):
                 slowed.setdefault(node, (t, f"{node} slow"))
             elif node and action.startswith("resume") and node in slowed:
                 since, label = slowed.pop(node)
